@@ -1,0 +1,64 @@
+# tiktok-ads-sync — the front door. `make` lists the targets.
+# Quick start: `make demo` (emulated AWS + local TikTok simulator) and `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/tiktok_sync/requirements.txt 2>/dev/null | cksum | cut -d' ' -f1)
+STACK ?= tiktok-sync
+FN ?= split
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-unit test-integration test-e2e lint bench demo simulator build deploy invoke clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml layers/tiktok_sync/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11/3.12/3.13 on PATH)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install the project with its pinned dependencies
+
+test: $(STAMP) ## Run every test: unit, integration (moto + simulator), end to end (the real state machine)
+	$(PY) -m pytest tests
+
+test-unit: $(STAMP) ## Unit tests only (pure, no network)
+	$(PY) -m pytest tests/unit
+
+test-integration: $(STAMP) ## Integration tests (moto + the TikTok simulator on 127.0.0.1)
+	$(PY) -m pytest tests/integration
+
+test-e2e: $(STAMP) ## End-to-end tests (template.yaml + sync.asl.json executed locally)
+	$(PY) -m pytest tests/e2e
+
+lint: $(STAMP) ## cfn-lint on template.yaml, ruff on the code
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/ruff check layers functions local tests
+
+bench: $(STAMP) ## Throughput and peak memory of validate on generated 1M/4M-row files (prints figures)
+	$(PY) -m tiktok_sync_local.bench --dir .bench
+
+demo: $(STAMP) ## Run the main job locally: emulated AWS, local TikTok simulator, sample files, printed reports
+	$(VENV)/bin/tiktok-sync demo
+
+simulator: $(STAMP) ## Start the local TikTok API simulator on 127.0.0.1:8765
+	$(VENV)/bin/tiktok-sync simulator --port 8765
+
+build: ## sam build (needs the AWS SAM CLI)
+	sam build
+
+deploy: build ## sam deploy --guided (needs the AWS SAM CLI and AWS credentials)
+	sam deploy --guided --stack-name $(STACK)
+
+invoke: ## sam local invoke FN=split|prepare|send_audience|send_events|report|refresh_tokens with its sample event
+	sam local invoke $$(echo $(FN) | sed -E 's/(^|_)([a-z])/\U\2/g')Function -e events/functions/$(FN).json
+
+clean: ## Remove the virtualenv, caches and generated bench files
+	rm -rf $(VENV) .bench .pytest_cache .hypothesis .ruff_cache .aws-sam
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,342 @@
+"""The destinations file (DESIGN §3, a contract): loading and validation.
+
+One JSON file: `{"defaults": {...}, "destinations": {"<name>": {...}}}`. `defaults` holds keys
+applied to every destination (a destination's own value wins; keys that do not apply to a
+destination's type are ignored for it). Validation collects every problem and raises one
+`ConfigError` whose lines each name the destination and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import phonenumbers
+
+from . import catalog, presets
+from .errors import ConfigError
+
+DEFAULT_CREDENTIALS = "tiktok/default"
+ID_TYPES = ("EMAIL", "PHONE", "IDFA", "AAID")
+TIKTOK_ID = re.compile(r"[1-9][0-9]{9,19}")
+DESTINATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+PIXEL_CODE = re.compile(r"C[A-Z0-9]{15,24}")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One validated destination. JSON-able through `to_dict()` / `from_dict()`."""
+
+    name: str
+    type: str  # "audience" | "offline_events"
+    credentials: str = DEFAULT_CREDENTIALS
+    preset: str = "amperity"
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    phone_region: str = "US"
+    phone_format: str = "e164"  # "e164" (hash "+15551234567") | "digits" (hash "15551234567")
+    email_gmail_normalization: bool = False
+    description: str = ""
+    # audiences
+    advertiser_ids: tuple[str, ...] = ()
+    audience_name: str = ""
+    audience_id: str = ""
+    id_types: tuple[str, ...] = ID_TYPES
+    mode: str = "add"  # "add" | "remove"
+    # offline events
+    event_set_id: str = ""
+    event_source: str = "offline"  # "offline" | "crm"
+    test_event_code: str = ""
+    event_map: dict[str, str] = field(default_factory=dict)
+    currency: str = ""
+    limited_data_use: bool = False
+    legacy_event_names: str = "keep"  # "keep" | "replace" (CompletePayment → Purchase, SubmitForm → Lead)
+    value_aggregation: str = "sum"  # "sum" | "first": an event's value from its item rows
+    send_event_channel: bool = True
+    send_external_id: bool = True
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["advertiser_ids"] = list(self.advertiser_ids)
+        out["id_types"] = list(self.id_types)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Destination:
+        data = dict(data)
+        data["advertiser_ids"] = tuple(data.get("advertiser_ids", ()))
+        data["id_types"] = tuple(data.get("id_types", ID_TYPES))
+        return cls(**data)
+
+    @property
+    def id_schema(self) -> list[str]:
+        """segment/mapping/ id_schema for this audience: EMAIL → EMAIL_SHA256, AAID → AAID_SHA256, …"""
+        return [f"{t}_SHA256" for t in self.id_types]
+
+
+@dataclass
+class DestinationsFile:
+    defaults: dict
+    destinations: dict[str, Destination]
+
+    def get(self, name: str) -> Destination:
+        try:
+            return self.destinations[name]
+        except KeyError:
+            known = ", ".join(sorted(self.destinations)) or "none"
+            raise ConfigError(f"destination {name!r} is not in the destinations file (known: {known})") from None
+
+
+# --- key schema -----------------------------------------------------------------------------------
+
+Check = Callable[[Any], str | None]  # returns a problem description, or None when fine
+
+
+def _is_str(v: Any) -> str | None:
+    return None if isinstance(v, str) else f"must be a string, got {_typename(v)}"
+
+
+def _non_empty_str(v: Any) -> str | None:
+    return _is_str(v) or (None if v.strip() else "must not be empty")
+
+
+def _is_bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, got {_typename(v)}"
+
+
+def _one_of(*choices: str) -> Check:
+    def check(v: Any) -> str | None:
+        return _is_str(v) or (None if v in choices else f"must be one of {', '.join(choices)}; got {v!r}")
+
+    return check
+
+
+def _tiktok_id(what: str) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"write the {what} as a string (\"{v}\"): JSON numbers lose digits in many tools"
+        if not isinstance(v, str):
+            return f"must be a {what} string, got {_typename(v)}"
+        if TIKTOK_ID.fullmatch(v):
+            return None
+        if what == "event set id" and PIXEL_CODE.fullmatch(v):
+            return f"{v!r} looks like a pixel code, not an offline event set id (a 19-digit number)"
+        return f"{v!r} is not a valid {what} (a 10-20 digit number, e.g. \"7000000000000000001\")"
+
+    return check
+
+
+def _advertiser_ids(v: Any) -> str | None:
+    if not isinstance(v, list) or not v:
+        return f"must be a non-empty list of advertiser id strings, got {_typename(v)}"
+    for item in v:
+        problem = _tiktok_id("advertiser id")(item)
+        if problem:
+            return problem
+    if len(set(v)) != len(v):
+        return "lists an advertiser id twice"
+    return None
+
+
+def _id_types(v: Any) -> str | None:
+    if not isinstance(v, list) or not v:
+        return f"must be a non-empty list drawn from {', '.join(ID_TYPES)}, got {_typename(v)}"
+    for item in v:
+        if not isinstance(item, str) or item.upper() not in ID_TYPES:
+            return f"{item!r} is not an id type; use {', '.join(ID_TYPES)}"
+    if len({i.upper() for i in v}) != len(v):
+        return "lists an id type twice"
+    return None
+
+
+def _columns(v: Any) -> str | None:
+    if not isinstance(v, dict):
+        return f"must be an object mapping field names to column names, got {_typename(v)}"
+    for key, names in v.items():
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+            return f"field {key!r}: must be a column name or a non-empty list of column names"
+    return None
+
+
+def _event_map(v: Any) -> str | None:
+    if not isinstance(v, dict):
+        return f"must be an object mapping source values to TikTok event names, got {_typename(v)}"
+    for src, dst in v.items():
+        if not isinstance(dst, str) or dst.strip().lower() not in catalog.EVENTS_BY_LOWER:
+            return f"{src!r} maps to {dst!r}, which is not a TikTok offline event name"
+    return None
+
+
+def _currency(v: Any) -> str | None:
+    return _is_str(v) or (None if v.upper() in catalog.CURRENCIES else f"{v!r} is not an ISO 4217 currency code")
+
+
+def _phone_region(v: Any) -> str | None:
+    if _is_str(v):
+        return _is_str(v)
+    if phonenumbers.country_code_for_region(v.upper()) == 0:
+        return f"{v!r} is not a two-letter region code phonenumbers knows (e.g. US, GB, DE)"
+    return None
+
+
+def _test_event_code(v: Any) -> str | None:
+    return _is_str(v) or (None if len(v) <= 64 else "must be at most 64 characters")
+
+
+BOTH, AUDIENCE, EVENTS = "both", "audience", "offline_events"
+
+SCHEMA: dict[str, tuple[str, Check]] = {
+    "type": (BOTH, _one_of("audience", "offline_events")),
+    "credentials": (BOTH, _non_empty_str),
+    "preset": (BOTH, _one_of(*presets.names())),
+    "columns": (BOTH, _columns),
+    "phone_region": (BOTH, _phone_region),
+    "phone_format": (BOTH, _one_of("e164", "digits")),
+    "email_gmail_normalization": (BOTH, _is_bool),
+    "description": (BOTH, _is_str),
+    "advertiser_ids": (AUDIENCE, _advertiser_ids),
+    "audience_name": (AUDIENCE, _non_empty_str),
+    "audience_id": (AUDIENCE, _tiktok_id("audience id")),
+    "id_types": (AUDIENCE, _id_types),
+    "mode": (AUDIENCE, _one_of("add", "remove", "mirror")),
+    "event_set_id": (EVENTS, _tiktok_id("event set id")),
+    "event_source": (EVENTS, _one_of("offline", "crm")),
+    "test_event_code": (EVENTS, _test_event_code),
+    "event_map": (EVENTS, _event_map),
+    "currency": (EVENTS, _currency),
+    "limited_data_use": (EVENTS, _is_bool),
+    "legacy_event_names": (EVENTS, _one_of("keep", "replace")),
+    "value_aggregation": (EVENTS, _one_of("sum", "first")),
+    "send_event_channel": (EVENTS, _is_bool),
+    "send_external_id": (EVENTS, _is_bool),
+}
+REQUIRED = {AUDIENCE: ("advertiser_ids", "audience_name"), EVENTS: ()}
+
+
+def _typename(v: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def parse_destinations(text: str, *, source: str = "destinations file") -> DestinationsFile:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return validate_destinations(data, source=source)
+
+
+def load_destinations(path: str) -> DestinationsFile:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the destinations file ({exc.strerror})") from None
+    return parse_destinations(text, source=path)
+
+
+def validate_destinations(data: Any, *, source: str = "destinations file") -> DestinationsFile:
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: must be a JSON object with \"destinations\" (and optional \"defaults\")")
+    for key in data:
+        if key not in ("defaults", "destinations", "$schema"):
+            problems.append(f"top-level key {key!r} is unknown (expected \"defaults\" and \"destinations\")")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        problems.append(f"\"defaults\" must be an object, got {_typename(defaults)}")
+        defaults = {}
+    for key, value in defaults.items():
+        if key == "type":
+            problems.append("defaults: key \"type\" cannot be a default; set it on each destination")
+        elif key not in SCHEMA:
+            problems.append(f"defaults: key {key!r} is unknown{_did_you_mean(key)}")
+        else:
+            problem = SCHEMA[key][1](value)
+            if problem:
+                problems.append(f"defaults: key {key!r}: {problem}")
+    raw_destinations = data.get("destinations")
+    if not isinstance(raw_destinations, dict) or not raw_destinations:
+        problems.append("\"destinations\" must be an object with at least one destination")
+        raw_destinations = {}
+    destinations: dict[str, Destination] = {}
+    for name, raw in raw_destinations.items():
+        found, dest = _validate_destination(name, raw, defaults)
+        problems.extend(found)
+        if dest is not None:
+            destinations[name] = dest
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n- " + "\n- ".join(problems))
+    return DestinationsFile(defaults=defaults, destinations=destinations)
+
+
+def _validate_destination(name: str, raw: Any, defaults: dict) -> tuple[list[str], Destination | None]:
+    where = f"destination {name!r}"
+    problems: list[str] = []
+    if not DESTINATION_NAME.fullmatch(name):
+        problems.append(f"{where}: the name must be 1-64 letters, digits, '.', '_' or '-' (it is an S3 prefix)")
+    if not isinstance(raw, dict):
+        return [f"{where}: must be an object, got {_typename(raw)}"], None
+    kind = raw.get("type")
+    if kind not in (AUDIENCE, EVENTS):
+        problems.append(f"{where}: key \"type\" must be \"audience\" or \"offline_events\", got {kind!r}")
+        return problems, None
+    for key, value in raw.items():
+        if key not in SCHEMA:
+            problems.append(f"{where}: key {key!r} is unknown{_did_you_mean(key)}")
+            continue
+        scope, check = SCHEMA[key]
+        if scope not in (BOTH, kind):
+            problems.append(f"{where}: key {key!r} does not apply to a destination of type {kind}")
+            continue
+        problem = check(value)
+        if problem:
+            problems.append(f"{where}: key {key!r}: {problem}")
+    merged = {k: v for k, v in defaults.items() if SCHEMA.get(k, (None,))[0] in (BOTH, kind)}
+    merged.update(raw)
+    for key in REQUIRED[kind]:
+        if key not in merged:
+            problems.append(f"{where}: key {key!r} is required for type {kind}")
+    if kind == AUDIENCE and merged.get("mode") == "mirror":
+        problems.append(f"{where}: key 'mode': mirror is not available yet; use \"add\" or \"remove\"")
+    if problems:
+        return problems, None
+    if "columns" in merged:
+        unknown = presets.unknown_fields(kind, merged["columns"])
+        if unknown:
+            fields = ", ".join(presets.field_names(kind))
+            return [f"{where}: key 'columns': unknown field(s) {', '.join(map(repr, unknown))}; fields are {fields}"], None
+    return [], _build(name, kind, merged)
+
+
+def _build(name: str, kind: str, merged: dict) -> Destination:
+    values = dict(merged)
+    values["name"] = name
+    values.pop("$schema", None)
+    if "columns" in values:
+        values["columns"] = presets.normalize_overrides(kind, values["columns"])
+    if "id_types" in values:
+        values["id_types"] = tuple(t.upper() for t in values["id_types"])
+    if "advertiser_ids" in values:
+        values["advertiser_ids"] = tuple(values["advertiser_ids"])
+    if "phone_region" in values:
+        values["phone_region"] = values["phone_region"].upper()
+    if "currency" in values:
+        values["currency"] = values["currency"].upper()
+    if "event_map" in values:
+        values["event_map"] = {str(k): catalog.EVENTS_BY_LOWER[v.strip().lower()] for k, v in values["event_map"].items()}
+    return Destination(**values)
+
+
+def _did_you_mean(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(SCHEMA), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,142 @@
+"""One pass over a query-result file: header check, then every row validated and hashed.
+
+`FileScan` is what both `tiktok-sync validate` and the pipeline's split step run, so the
+offline check and the real run give the same counts. Every row read ends valid (yielded) or
+rejected (passed to `on_reject` with its line, reason code, column and a value-free detail).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from . import reasons
+from .config import Destination
+from .presets import resolve_columns
+from .reader import QueryResultReader
+from .records import AudienceRows, EventRows, RowRejected, row_processor
+
+RejectSink = Callable[[int, str, "str | None", str], None]
+
+
+@dataclass
+class ScanStats:
+    read: int = 0
+    valid: int = 0
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    dropped_identifiers: Counter = field(default_factory=Counter)
+    default_currency_rows: int = 0
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.rejected_by_reason.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "read": self.read,
+            "valid": self.valid,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+            "dropped_identifiers": dict(sorted(self.dropped_identifiers.items())),
+            "default_currency_rows": self.default_currency_rows,
+        }
+
+
+class FileScan:
+    """Validate `reader`'s header for `dest` (raises BadFileError), then iterate valid records."""
+
+    def __init__(self, reader: QueryResultReader, dest: Destination, *, now: int | None = None,
+                 on_reject: RejectSink | None = None) -> None:
+        self.reader = reader
+        self.dest = dest
+        self.now = int(time.time()) if now is None else now
+        self.columns = resolve_columns(
+            dest.type, dest.preset, dest.columns, reader.header, file_name=reader.name, destination=dest.name,
+            default_event_set_id=dest.event_set_id, id_types=dest.id_types,
+        )
+        self.processor: AudienceRows | EventRows = row_processor(dest, self.columns, reader.header, now=self.now)
+        self.on_reject = on_reject
+        self.stats = ScanStats()
+
+    def __iter__(self) -> Iterator[tuple[int, object]]:
+        stats = self.stats
+        rejected = stats.rejected_by_reason
+        on_reject = self.on_reject
+        process = self.processor.process
+        read = valid = 0
+        try:
+            for line, fields in self.reader.records():
+                read += 1
+                if fields is None:
+                    rejected[reasons.MALFORMED_ROW] += 1
+                    if on_reject:
+                        on_reject(line, reasons.MALFORMED_ROW, None, f"expected {self.reader.width} fields")
+                    continue
+                try:
+                    record = process(fields)
+                except RowRejected as exc:
+                    rejected[exc.reason] += 1
+                    if on_reject:
+                        on_reject(line, exc.reason, exc.column, exc.detail)
+                    continue
+                valid += 1
+                yield line, record
+        finally:
+            stats.read += read
+            stats.valid += valid
+            stats.dropped_identifiers.update(self.processor.dropped)
+            self.processor.dropped.clear()
+            if isinstance(self.processor, EventRows):
+                stats.default_currency_rows += self.processor.used_default_currency
+                self.processor.used_default_currency = 0
+
+    def run(self) -> ScanStats:
+        """Consume the whole file (validate): only the counts are kept."""
+        for _ in self:
+            pass
+        return self.stats
+
+
+def validate_local_file(path: str, dest: Destination, *, now: int | None = None,
+                        on_reject: RejectSink | None = None) -> dict:
+    """`tiktok-sync validate`: scan a local file offline; return the report's `rows` and reasons.
+
+    Raises BadFileError for a file that cannot be read as a whole.
+    """
+    from .reader import open_local
+
+    reader = open_local(path)
+    try:
+        scan = FileScan(reader, dest, now=now, on_reject=on_reject)
+        stats = scan.run()
+    finally:
+        reader.close()
+    return {
+        "file": path,
+        "destination": dest.name,
+        "type": dest.type,
+        "preset": dest.preset,
+        "delimiter": {",": "comma", "\t": "tab", "|": "pipe"}[reader.delimiter],
+        "columns": {f: list(names) for f, names in scan.columns.names.items()},
+        "rows": {"read": stats.read, "valid": stats.valid, "sent": 0, "rejected": stats.rejected,
+                 "skipped": 0, "failed": 0},
+        "rejected_by_reason": dict(sorted(stats.rejected_by_reason.items())),
+        "dropped_identifiers": dict(sorted(stats.dropped_identifiers.items())),
+        "warnings": _scan_warnings(dest, stats),
+    }
+
+
+def _scan_warnings(dest: Destination, stats: ScanStats) -> list[str]:
+    out = []
+    if stats.default_currency_rows:
+        out.append(f"{stats.default_currency_rows} row(s) had a value but no currency: USD assumed "
+                   "(set \"currency\" on the destination)")
+    if stats.dropped_identifiers:
+        total = sum(stats.dropped_identifiers.values())
+        out.append(f"{total} invalid identifier(s) were dropped from rows that still had a valid one")
+    if dest.type == "offline_events" and stats.rejected_by_reason.get(reasons.OUTSIDE_WINDOW):
+        out.append(f"{stats.rejected_by_reason[reasons.OUTSIDE_WINDOW]} event(s) older than 28 days were not sent "
+                   "(TikTok does not attribute them)")
+    return out

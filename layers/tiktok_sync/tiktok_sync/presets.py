@@ -1,0 +1,114 @@
+"""Column presets (data/presets.json) and the one small interpreter that applies them to a header.
+
+A preset maps each of our fields to the column names a file may use for it. `resolve_columns`
+matches them against a file's header (case-insensitively), applies the destination's `columns`
+overrides, and refuses the file — before anything is sent — when required columns are missing,
+listing what is missing and what was found.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .errors import BadFileError
+
+
+@cache
+def _presets() -> dict:
+    text = resources.files(__package__).joinpath("data/presets.json").read_text("utf-8")
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_presets())
+
+
+def spec(preset: str, kind: str) -> dict:
+    return _presets()[preset][kind]
+
+
+def field_names(kind: str) -> list[str]:
+    return list(spec("amperity", kind)["fields"])
+
+
+def _canonical_field(kind: str, key: str) -> str | None:
+    lookup = {f.lower(): f for f in field_names(kind)}
+    return lookup.get(key.strip().lower())
+
+
+def unknown_fields(kind: str, overrides: dict[str, Any]) -> list[str]:
+    return [k for k in overrides if _canonical_field(kind, k) is None]
+
+
+def normalize_overrides(kind: str, overrides: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in overrides.items():
+        names_ = [value] if isinstance(value, str) else list(value)
+        out[_canonical_field(kind, key) or key] = [n.strip() for n in names_]
+    return out
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each field lives in a file: field → header positions (in preference order)."""
+
+    positions: dict[str, tuple[int, ...]]
+    names: dict[str, tuple[str, ...]]  # field → the header names used (as written in the file)
+    derive_event_id: bool = False
+
+    def has(self, field: str) -> bool:
+        return bool(self.positions.get(field))
+
+
+def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], header: list[str],
+                    *, file_name: str, destination: str, default_event_set_id: str = "",
+                    id_types: tuple[str, ...] = ()) -> ColumnMap:
+    """Match the preset (with overrides) against `header`; refuse the file when required columns are missing."""
+    s = spec(preset, kind)
+    by_lower = {h.strip().lower(): i for i, h in enumerate(header)}
+    positions: dict[str, tuple[int, ...]] = {}
+    used: dict[str, tuple[str, ...]] = {}
+    wanted: dict[str, list[str]] = {}
+    for field, candidates in s["fields"].items():
+        candidates = overrides.get(field, candidates)
+        wanted[field] = candidates
+        idx = tuple(dict.fromkeys(by_lower[c.lower()] for c in candidates if c.lower() in by_lower))
+        if idx:
+            positions[field] = idx
+            used[field] = tuple(header[i] for i in idx)
+    missing: list[str] = []
+    required = list(s["required"])
+    if kind == "offline_events":
+        if s.get("derive_event_id") and "event_id" in required:
+            required.remove("event_id")
+        if not default_event_set_id and "event_set_id" not in positions:
+            missing.append(_describe(["event_set_id"], wanted) + " (or set event_set_id on the destination)")
+    for field in required:
+        if field not in positions:
+            missing.append(_describe([field], wanted))
+    groups = [list(id_types)] if kind == "audience" and id_types else s["required_any"]
+    for group in groups:
+        if not any(f in positions for f in group):
+            missing.append("one of " + _describe(group, wanted))
+    if missing:
+        found = ", ".join(repr(h) for h in header) or "none"
+        raise BadFileError(
+            f"{file_name}: missing required column(s) for destination {destination!r} "
+            f"(preset {preset}): {'; '.join(missing)}. Columns found: {found}"
+            + _looks_like_data(header)
+        )
+    return ColumnMap(positions=positions, names=used, derive_event_id=bool(s.get("derive_event_id")))
+
+
+def _describe(fields: list[str], wanted: dict[str, list[str]]) -> str:
+    return ", ".join("/".join(wanted.get(f, [f])) for f in fields)
+
+
+def _looks_like_data(header: list[str]) -> str:
+    if any("@" in h or (h.replace("+", "").replace("-", "").isdigit() and len(h) > 6) for h in header):
+        return ". The first line looks like data: the file needs a header row"
+    return ""

@@ -1,0 +1,58 @@
+"""Reason codes (DESIGN §6, a contract): why a row (or one identifier in it) was not sent.
+
+Each code is a snake_case word written into rejects files and counted in the run report's
+`rejected_by_reason`. Keep the existing ones exact; add new ones at the end of their group.
+"""
+
+# --- file structure ---
+MALFORMED_ROW = "malformed_row"  # wrong number of fields for the header
+
+# --- identifiers ---
+MISSING_IDENTIFIER = "missing_identifier"  # no email / phone / IDFA / AAID (events: email / phone / external_id)
+INVALID_EMAIL = "invalid_email"
+INVALID_PHONE = "invalid_phone"
+INVALID_MAID = "invalid_maid"  # IDFA / AAID not a UUID (or the all-zero "limit ad tracking" id)
+INVALID_EXTERNAL_ID = "invalid_external_id"
+
+# --- offline events ---
+MISSING_EVENT = "missing_event"
+UNSUPPORTED_EVENT = "unsupported_event"
+MISSING_EVENT_ID = "missing_event_id"
+INVALID_EVENT_SET_ID = "invalid_event_set_id"
+MISSING_TIMESTAMP = "missing_timestamp"
+INVALID_TIMESTAMP = "invalid_timestamp"
+OUTSIDE_WINDOW = "outside_window"  # older than 28 days
+FUTURE_TIMESTAMP = "future_timestamp"
+INVALID_CURRENCY = "invalid_currency"
+INVALID_NUMBER = "invalid_number"  # value / price / quantity not a plain non-negative number
+INVALID_EVENT_CHANNEL = "invalid_event_channel"
+INVALID_CONTENT_TYPE = "invalid_content_type"
+INVALID_SHOP_ID = "invalid_shop_id"  # > 64 characters, a URL, or contains < >
+INCONSISTENT_EVENT = "inconsistent_event"  # a row of an event disagrees with the event's first row
+
+# --- delivery ---
+REJECTED_BY_API = "rejected_by_api"  # TikTok refused this record (isolated by bisecting its batch)
+
+ALL = (
+    MALFORMED_ROW,
+    MISSING_IDENTIFIER,
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    INVALID_MAID,
+    INVALID_EXTERNAL_ID,
+    MISSING_EVENT,
+    UNSUPPORTED_EVENT,
+    MISSING_EVENT_ID,
+    INVALID_EVENT_SET_ID,
+    MISSING_TIMESTAMP,
+    INVALID_TIMESTAMP,
+    OUTSIDE_WINDOW,
+    FUTURE_TIMESTAMP,
+    INVALID_CURRENCY,
+    INVALID_NUMBER,
+    INVALID_EVENT_CHANNEL,
+    INVALID_CONTENT_TYPE,
+    INVALID_SHOP_ID,
+    INCONSISTENT_EVENT,
+    REJECTED_BY_API,
+)

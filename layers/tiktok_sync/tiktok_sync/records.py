@@ -1,0 +1,286 @@
+"""Row validation into typed, hashed records (DESIGN §4–§6). Pure: no I/O, clock injected.
+
+`row_processor(destination, column_map, now=...)` returns an object whose `process(fields)`
+turns one row's cells into a record, or raises `RowRejected(reason, column)`.
+
+* Audience record: a list aligned with the destination's `id_types`; each entry is `None`, one
+  SHA-256 hex string, or (for several columns of one type, e.g. LiveRamp's email_1…email_4) a
+  list of them.
+* Offline-event record: a dict with `event_set_id`, `event`, `event_id`, `event_time` (Unix
+  seconds UTC), `user` (hashed `email`/`phone`/`external_id` lists), `properties` (event-level)
+  and, for item-level rows, `item` (one entry of `contents`).
+
+A row whose only identifiers are invalid is rejected with that identifier's reason; an invalid
+identifier next to a valid one is dropped and counted in `dropped` (the row is still sent).
+Records hold hashes only: plaintext emails and phones never leave this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from hashlib import sha256
+from typing import Any
+
+from . import catalog, reasons
+from .config import PIXEL_CODE, TIKTOK_ID, Destination
+from .normalize import EMPTY_MARKERS, InvalidValue, email_normalizer, normalize_external_id, normalize_maid, phone_normalizer
+from .presets import ColumnMap
+from .timestamps import check_window, parse_timestamp
+
+
+class RowRejected(Exception):
+    """A row that cannot be sent. Carries a reason code and the column (header name) at fault."""
+
+    __slots__ = ("reason", "column", "detail")
+
+    def __init__(self, reason: str, column: str | None = None, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.column = column
+        self.detail = detail
+
+
+_NUMBER = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)")
+_INTEGER = re.compile(r"\+?\d+(?:\.0*)?")
+_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.)")
+
+
+def _identifier_normalizers(dest: Destination) -> dict[str, Any]:
+    phone = phone_normalizer(dest.phone_region, digits_only=dest.phone_format == "digits")
+    return {
+        "EMAIL": email_normalizer(gmail_folding=dest.email_gmail_normalization),
+        "PHONE": phone,
+        "IDFA": normalize_maid,
+        "AAID": normalize_maid,
+        "email": email_normalizer(gmail_folding=dest.email_gmail_normalization),
+        "phone": phone,
+        "external_id": normalize_external_id,
+    }
+
+
+class _Identifiers:
+    """Hashes a row's identifier cells for a list of (field, positions)."""
+
+    def __init__(self, fields: list[str], cmap: ColumnMap, normalizers: dict[str, Any], header: list[str]) -> None:
+        self.plan = []
+        for slot, field in enumerate(fields):
+            pos = cmap.positions.get(field, ())
+            if pos:
+                self.plan.append((slot, normalizers[field], pos, [header[p] for p in pos]))
+        self.width = len(fields)
+        self.dropped: Counter[str] = Counter()
+
+    def hash_row(self, cells: list[str], multi_as_list: bool) -> list:
+        out: list = [None] * self.width
+        errors: list[tuple[str, str]] | None = None
+        found = False
+        for slot, norm, positions, names in self.plan:
+            hashes: list[str] = []
+            for p, name in zip(positions, names):
+                cell = cells[p]
+                if not cell:
+                    continue
+                try:
+                    h = norm(cell)
+                except InvalidValue as exc:
+                    if errors is None:
+                        errors = []
+                    errors.append((exc.reason, name))
+                    continue
+                if h is not None and h not in hashes:
+                    hashes.append(h)
+            if hashes:
+                out[slot] = hashes if (multi_as_list or len(hashes) > 1) else hashes[0]
+                found = True
+        if errors is not None:
+            if not found:
+                raise RowRejected(*errors[0])
+            for reason, _ in errors:
+                self.dropped[reason] += 1
+        elif not found:
+            raise RowRejected(reasons.MISSING_IDENTIFIER)
+        return out
+
+
+class AudienceRows:
+    """Audience rows → lists of hashes aligned with `destination.id_types`."""
+
+    kind = "audience"
+
+    def __init__(self, dest: Destination, cmap: ColumnMap, header: list[str]) -> None:
+        self.ids = _Identifiers(list(dest.id_types), cmap, _identifier_normalizers(dest), header)
+        if not self.ids.plan:
+            raise ValueError("no identifier column for the destination's id_types")
+        self.dropped = self.ids.dropped
+
+    def process(self, cells: list[str]) -> list:
+        return self.ids.hash_row(cells, multi_as_list=False)
+
+
+_EVENT_SCALARS = ("event", "event_id", "event_set_id", "timestamp", "currency", "value", "order_id", "shop_id",
+                  "event_channel", "content_type", "description")
+_ITEM_FIELDS = ("content_id", "content_name", "content_category", "brand", "price", "quantity")
+_USER_FIELDS = ("email", "phone", "external_id")
+
+
+class EventRows:
+    """Offline-event rows → event records (one per row; rows of one event are grouped later)."""
+
+    kind = "offline_events"
+
+    def __init__(self, dest: Destination, cmap: ColumnMap, header: list[str], *, now: int) -> None:
+        self.dest = dest
+        self.now = now
+        user_fields = [f for f in _USER_FIELDS if f != "external_id" or dest.send_external_id]
+        self.user_fields = user_fields
+        self.ids = _Identifiers(user_fields, cmap, _identifier_normalizers(dest), header)
+        self.dropped = self.ids.dropped
+        self.cols = {f: (cmap.positions[f], cmap.names[f]) for f in _EVENT_SCALARS + _ITEM_FIELDS if cmap.has(f)}
+        self.derive_event_id = cmap.derive_event_id
+        self.event_map = dict(dest.event_map)
+        self.event_map_lower = {k.strip().lower(): v for k, v in dest.event_map.items()}
+        self.replace_legacy = dest.legacy_event_names == "replace"
+        self.default_currency = dest.currency
+        self.used_default_currency = 0
+
+    def _cell(self, cells: list[str], field: str) -> tuple[str, str | None]:
+        """First non-empty value of a field, and the column it came from."""
+        spec = self.cols.get(field)
+        if spec is None:
+            return "", None
+        for p, name in zip(*spec):
+            v = cells[p].strip()
+            if v and v not in EMPTY_MARKERS:
+                return v, name
+        return "", spec[1][0]
+
+    def _event_name(self, cells: list[str]) -> str:
+        raw, col = self._cell(cells, "event")
+        if not raw:
+            raise RowRejected(reasons.MISSING_EVENT, col)
+        mapped = self.event_map.get(raw) or self.event_map_lower.get(raw.lower()) or raw
+        name = catalog.EVENTS_BY_LOWER.get(mapped.lower())
+        if name is None:
+            raise RowRejected(reasons.UNSUPPORTED_EVENT, col, "not a TikTok offline event name (map it with event_map)")
+        if self.replace_legacy:
+            name = catalog.LEGACY_EVENT_REPLACEMENTS.get(name, name)
+        return name
+
+    def process(self, cells: list[str]) -> dict:
+        cell = self._cell
+        event = self._event_name(cells)
+
+        event_set_id, col = cell(cells, "event_set_id")
+        if not event_set_id:
+            event_set_id = self.dest.event_set_id
+        if not TIKTOK_ID.fullmatch(event_set_id):
+            hint = "looks like a pixel code" if PIXEL_CODE.fullmatch(event_set_id) else "not a numeric event set id"
+            raise RowRejected(reasons.INVALID_EVENT_SET_ID, col, hint)
+
+        raw_ts, ts_col = cell(cells, "timestamp")
+        if not raw_ts:
+            raise RowRejected(reasons.MISSING_TIMESTAMP, ts_col)
+        try:
+            event_time = parse_timestamp(raw_ts)
+            check_window(event_time, self.now)
+        except InvalidValue as exc:
+            raise RowRejected(exc.reason, ts_col, exc.detail) from None
+
+        event_id, id_col = cell(cells, "event_id")
+        order_id, _ = cell(cells, "order_id")
+        if not event_id and not self.derive_event_id:
+            raise RowRejected(reasons.MISSING_EVENT_ID, id_col or "event_id")
+        if len(event_id) > 128:
+            raise RowRejected(reasons.MISSING_EVENT_ID, id_col, "event_id longer than 128 characters")
+
+        hashed = self.ids.hash_row(cells, multi_as_list=True)
+        user = {f: h for f, h in zip(self.user_fields, hashed) if h}
+
+        props: dict[str, Any] = {}
+        currency, cur_col = cell(cells, "currency")
+        if currency:
+            currency = currency.upper()
+            if currency not in catalog.CURRENCIES:
+                raise RowRejected(reasons.INVALID_CURRENCY, cur_col, "not an ISO 4217 code")
+        value = self._number(cells, "value")
+        item: dict[str, Any] = {}
+        for f in ("content_id", "content_name", "content_category", "brand"):
+            v, _ = cell(cells, f)
+            if v:
+                item[f] = v
+        price = self._number(cells, "price")
+        if price is not None:
+            item["price"] = price
+        quantity = self._number(cells, "quantity", integer=True)
+        if quantity is not None:
+            item["quantity"] = quantity
+        if not currency and (value is not None or price is not None):
+            currency = self.default_currency or "USD"
+            if not self.default_currency:
+                self.used_default_currency += 1
+        if currency:
+            props["currency"] = currency
+        if value is not None:
+            props["value"] = value
+        if order_id:
+            props["order_id"] = order_id
+        shop_id, shop_col = cell(cells, "shop_id")
+        if shop_id:
+            if len(shop_id) > 64 or "<" in shop_id or ">" in shop_id or _URLISH.search(shop_id):
+                raise RowRejected(reasons.INVALID_SHOP_ID, shop_col, "over 64 characters, a URL, or contains < >")
+            props["shop_id"] = shop_id
+        channel, ch_col = cell(cells, "event_channel")
+        if channel:
+            channel = channel.lower()
+            if channel not in catalog.EVENT_CHANNELS:
+                raise RowRejected(reasons.INVALID_EVENT_CHANNEL, ch_col, "use email, website, phone_call, in_store, crm or other")
+            if self.dest.send_event_channel:
+                props["event_channel"] = channel
+        content_type, ct_col = cell(cells, "content_type")
+        if content_type:
+            content_type = content_type.lower()
+            if content_type not in catalog.CONTENT_TYPES:
+                raise RowRejected(reasons.INVALID_CONTENT_TYPE, ct_col, "use product or product_group")
+            props["content_type"] = content_type
+        description, _ = cell(cells, "description")
+        if description:
+            props["description"] = description[:500]
+
+        if not event_id:
+            event_id = order_id or _derived_event_id(event_set_id, event, event_time, user, value, item)
+        record: dict[str, Any] = {
+            "event_set_id": event_set_id,
+            "event": event,
+            "event_id": event_id,
+            "event_time": event_time,
+            "user": user,
+            "properties": props,
+        }
+        if item:
+            record["item"] = item
+        return record
+
+    def _number(self, cells: list[str], field: str, *, integer: bool = False) -> float | int | None:
+        raw, col = self._cell(cells, field)
+        if not raw:
+            return None
+        pattern = _INTEGER if integer else _NUMBER
+        if pattern.fullmatch(raw) is None:
+            what = "a whole number" if integer else "a plain number (no currency symbols or thousands separators)"
+            raise RowRejected(reasons.INVALID_NUMBER, col, f"{field} must be {what}")
+        return int(float(raw)) if integer else float(raw)
+
+
+def _derived_event_id(event_set_id: str, event: str, event_time: int, user: dict, value: Any, item: dict) -> str:
+    """A stable id from the row's normalized content, so a re-sent row de-duplicates at TikTok."""
+    parts = [event_set_id, event, str(event_time), ",".join(sorted(user.get("email", []))),
+             ",".join(sorted(user.get("phone", []))), ",".join(sorted(user.get("external_id", []))),
+             repr(value), item.get("content_id", "")]
+    return sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def row_processor(dest: Destination, cmap: ColumnMap, header: list[str], *, now: int) -> AudienceRows | EventRows:
+    if dest.type == "audience":
+        return AudienceRows(dest, cmap, header)
+    return EventRows(dest, cmap, header, now=now)

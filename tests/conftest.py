@@ -1,0 +1,36 @@
+"""Shared test set-up: paths, dummy AWS credentials (never a real account), sample files."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+SAMPLES = EVENTS / "samples"
+
+# No test may reach a real AWS account.
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}.items():
+    os.environ[key] = value
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture
+def samples() -> pathlib.Path:
+    return SAMPLES
+
+
+@pytest.fixture
+def root() -> pathlib.Path:
+    return ROOT

@@ -1,0 +1,77 @@
+"""`tiktok-sync validate`: offline counts, the report's keys, clear errors, no plaintext PII."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from tiktok_sync_local.cli import main
+
+PLAINTEXT = ["@example.com", "@example.org", "@example.net", "555", "2065550", "not-an-email"]
+
+
+def run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("sample,destination,read,rejected", [
+    ("amperity-audience.csv", "vip-audience", 55, 6),
+    ("amperity-offline-events.csv", "store-purchases", 58, None),
+    ("liveramp-conversions.psv", "liveramp-conversions", 35, None),
+])
+def test_validate_samples(samples, tmp_path, capsys, sample, destination, read, rejected):
+    report, rejects = tmp_path / "r.json", tmp_path / "rej.csv"
+    code, out, err = run(["validate", str(samples / sample), "--config", str(samples / "destinations.json"),
+                          "--destination", destination, "--report", str(report), "--rejects", str(rejects)], capsys)
+    assert code == 0, err
+    data = json.loads(report.read_text())
+    assert set(data["rows"]) >= {"read", "sent", "rejected", "skipped", "failed"}
+    assert data["rows"]["read"] == read
+    assert data["rows"]["read"] == data["rows"]["valid"] + data["rows"]["rejected"]
+    assert sum(data["rejected_by_reason"].values()) == data["rows"]["rejected"]
+    if rejected is not None:
+        assert data["rows"]["rejected"] == rejected
+    lines = list(csv.DictReader(rejects.open()))
+    assert len(lines) == data["rows"]["rejected"]
+    assert all(line["row"].isdigit() and line["reason"] for line in lines)
+    for reason, count in data["rejected_by_reason"].items():
+        assert f"{reason}" in out
+    for text in (out, err, report.read_text(), rejects.read_text()):
+        for needle in PLAINTEXT:
+            assert needle not in text
+
+
+def test_validate_refused_file_is_one_clear_error(samples, tmp_path, capsys):
+    bad = tmp_path / "list.csv"
+    bad.write_text("name,city\nAda,London\n")
+    report = tmp_path / "r.json"
+    code, out, err = run(["validate", str(bad), "--config", str(samples / "destinations.json"),
+                          "--destination", "vip-audience", "--report", str(report)], capsys)
+    assert code == 1
+    assert "Traceback" not in err
+    assert "missing required column" in err and "'name', 'city'" in err and "EMAIL" in err
+    assert json.loads(report.read_text())["status"] == "FAILED"
+
+
+def test_validate_bad_config_exit_2(tmp_path, capsys, samples):
+    cfg = tmp_path / "d.json"
+    cfg.write_text(json.dumps({"destinations": {"x": {"type": "audience"}}}))
+    code, out, err = run(["validate", str(samples / "amperity-audience.csv"), "--config", str(cfg),
+                          "--destination", "x"], capsys)
+    assert code == 2 and "key 'advertiser_ids' is required" in err
+
+
+def test_validate_unknown_destination(capsys, samples):
+    code, out, err = run(["validate", str(samples / "amperity-audience.csv"), "--config",
+                          str(samples / "destinations.json"), "--destination", "nope"], capsys)
+    assert code == 2 and "not in the destinations file" in err
+
+
+def test_validate_missing_file(capsys, samples):
+    code, out, err = run(["validate", "/nonexistent.csv", "--config", str(samples / "destinations.json"),
+                          "--destination", "vip-audience"], capsys)
+    assert code == 1 and "cannot open" in err
