@@ -101,11 +101,11 @@ def generate_audience(path: str, rows: int, *, columns: str = "email,phone", see
     with open(path, "w", encoding="utf-8", newline="") as fh:
         if columns == "email":
             fh.write("EMAIL\n")
-            for i in range(rows):
+            for _ in range(rows):
                 fh.write(_email(rng, rng.randrange(people)) + "\n")
         else:
             fh.write("EMAIL,PHONE\n")
-            for i in range(rows):
+            for _ in range(rows):
                 p = rng.randrange(people)
                 e = _email(random.Random(p), p)
                 ph = _phone(random.Random(p * 31 + 1), p)

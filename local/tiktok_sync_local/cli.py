@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 
 from tiktok_sync.errors import TikTokSyncError
 
@@ -90,6 +89,88 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_secrets(path: str | None) -> dict | None:
+    if not path:
+        return None
+    from tiktok_sync.errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the secrets file ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, (dict, str)) for v in data.values()):
+        raise ConfigError(f'{path}: expected {{"<secret name>": {{"access_token": "…"}}, …}}')
+    for name, value in data.items():
+        if isinstance(value, dict) and not value.get("access_token"):
+            raise ConfigError(f"{path}: secret {name!r} has no access_token")
+    return data
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    from tiktok_sync.config import parse_destinations
+    from tiktok_sync.errors import ConfigError
+
+    from .runner import LocalPipeline
+    from .summary import print_report
+
+    try:
+        with open(args.config, encoding="utf-8") as fh:
+            config_text = fh.read()
+        config = parse_destinations(config_text, source=args.config)
+        config.get(args.destination)
+        secrets = _load_secrets(args.secrets)
+    except OSError as exc:
+        print(f"error: {args.config}: cannot read the destinations file ({exc.strerror})", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.isfile(args.file):
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(message: str) -> None:
+        print(f"[{args.destination}] {message}", flush=True)
+
+    with LocalPipeline(config_text, config, secrets=secrets, tiktok_url=args.tiktok_url) as pipe:
+        progress(f"emulated AWS ready; TikTok at {pipe.tiktok_url}")
+        report = pipe.run_file(args.file, args.destination, dry_run=args.dry_run, progress=progress)
+    print_report(report)
+    if args.report:
+        _write_json(args.report, report)
+    return EXIT_OK if report.get("status") in ("SUCCEEDED", "DRY_RUN") else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import main as demo_main
+
+    return demo_main(out=lambda line: print(line, flush=True))
+
+
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from .simulator import serve_forever
+
+    serve_forever(port=args.port, host=args.host, seed=not args.empty, log_requests=args.verbose)
+    return EXIT_OK
+
+
+def cmd_authorize(args: argparse.Namespace) -> int:
+    from tiktok_sync.credentials import authorize
+
+    summary = authorize(app_id=args.app_id, secret=args.secret, auth_code=args.auth_code,
+                        secret_name=args.secret_name, base_url=args.tiktok_url)
+    print(f"Stored a TikTok token in secret {summary['secret_name']!r} "
+          f"({'created' if summary.get('created') else 'new version'}).")
+    if summary.get("advertiser_ids"):
+        print("Authorized advertisers: " + ", ".join(map(str, summary["advertiser_ids"])))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tiktok-sync", description="Sync S3 query results to TikTok Ads Manager.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -101,10 +182,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="write the counts as JSON (the run report's rows / rejected_by_reason keys)")
     p.add_argument("--rejects", help="write one CSV line per rejected row (row, reason, column, detail)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="run the real pipeline end to end on emulated AWS (and the local TikTok simulator)")
+    p.add_argument("file")
+    p.add_argument("--config", required=True, help="destinations file (JSON)")
+    p.add_argument("--destination", required=True)
+    p.add_argument("--secrets", help='seeds the emulated Secrets Manager: {"tiktok/default": {"access_token": "…"}}')
+    p.add_argument("--tiktok-url", help="TikTok API base URL ending in /open_api/v1.3/ (default: start the simulator)")
+    p.add_argument("--report", help="write the run report (report.json) here")
+    p.add_argument("--dry-run", action="store_true", help="validate and plan, look up the audience, send nothing")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="the main job on the embedded default: sample files, emulated AWS, simulator")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulator", help="start the local TikTok API simulator")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--empty", action="store_true", help="start without the demo advertisers, event sets and token")
+    p.add_argument("--verbose", action="store_true", help="log every request")
+    p.set_defaults(func=cmd_simulator)
+
+    p = sub.add_parser("authorize", help="exchange an OAuth auth code for a token and store it in Secrets Manager")
+    p.add_argument("--app-id", required=True)
+    p.add_argument("--secret", required=True, help="the developer app's secret")
+    p.add_argument("--auth-code", required=True, help="the auth_code TikTok appended to your redirect URL")
+    p.add_argument("--secret-name", required=True, help="Secrets Manager secret to create or update (e.g. tiktok/default)")
+    p.add_argument("--tiktok-url", help="TikTok API base URL (default: production, or TIKTOK_API_BASE_URL)")
+    p.set_defaults(func=cmd_authorize)
     return ap
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,11 +124,11 @@ def validate_local_file(path: str, dest: Destination, *, now: int | None = None,
                  "skipped": 0, "failed": 0},
         "rejected_by_reason": dict(sorted(stats.rejected_by_reason.items())),
         "dropped_identifiers": dict(sorted(stats.dropped_identifiers.items())),
-        "warnings": _scan_warnings(dest, stats),
+        "warnings": scan_warnings(dest, stats),
     }
 
 
-def _scan_warnings(dest: Destination, stats: ScanStats) -> list[str]:
+def scan_warnings(dest: Destination, stats: ScanStats) -> list[str]:
     out = []
     if stats.default_currency_rows:
         out.append(f"{stats.default_currency_rows} row(s) had a value but no currency: USD assumed "

@@ -19,9 +19,9 @@ naive per-row `phonenumbers` loop at ~50k rows/s and this shape at ~200k rows/s,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from hashlib import sha256
-from typing import Callable
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat

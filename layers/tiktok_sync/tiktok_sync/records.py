@@ -24,7 +24,14 @@ from typing import Any
 
 from . import catalog, reasons
 from .config import PIXEL_CODE, TIKTOK_ID, Destination
-from .normalize import EMPTY_MARKERS, InvalidValue, email_normalizer, normalize_external_id, normalize_maid, phone_normalizer
+from .normalize import (
+    EMPTY_MARKERS,
+    InvalidValue,
+    email_normalizer,
+    normalize_external_id,
+    normalize_maid,
+    phone_normalizer,
+)
 from .presets import ColumnMap
 from .timestamps import check_window, parse_timestamp
 

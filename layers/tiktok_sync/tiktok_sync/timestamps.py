@@ -16,7 +16,7 @@ Slash dates are month first (MM/dd/yyyy), as LiveRamp specifies.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from . import reasons
@@ -42,7 +42,7 @@ def _invalid() -> InvalidValue:
 
 def _to_epoch(dt: datetime) -> int:
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp())
 
 
@@ -61,7 +61,7 @@ def _from_parts(year: int, month: int, day: int, hh: str | None, mm: str | None,
                 ampm: str | None) -> int:
     hour = _hour24(int(hh), ampm) if hh is not None else 0
     try:
-        dt = datetime(year, month, day, hour, int(mm or 0), int(ss or 0), tzinfo=timezone.utc)
+        dt = datetime(year, month, day, hour, int(mm or 0), int(ss or 0), tzinfo=UTC)
     except ValueError:
         raise _invalid() from None
     return int(dt.timestamp())

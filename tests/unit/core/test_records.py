@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,9 +13,9 @@ from tiktok_sync.errors import BadFileError
 from tiktok_sync.presets import resolve_columns
 from tiktok_sync.records import RowRejected, row_processor
 
-NOW = int(datetime(2026, 11, 22, 12, tzinfo=timezone.utc).timestamp())
+NOW = int(datetime(2026, 11, 22, 12, tzinfo=UTC).timestamp())
 RECENT = "2026-11-20T10:00:00Z"
-RECENT_TS = int(datetime(2026, 11, 20, 10, tzinfo=timezone.utc).timestamp())
+RECENT_TS = int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp())
 
 
 def h(s: str) -> str:
@@ -215,7 +215,7 @@ def test_liveramp_preset():
                      "99.99", "1"])
     assert rec["event"] == "CompletePayment"
     assert rec["event_id"] == "T1"  # derived from order_id
-    assert rec["event_time"] == int(datetime(2026, 11, 20, tzinfo=timezone.utc).timestamp())
+    assert rec["event_time"] == int(datetime(2026, 11, 20, tzinfo=UTC).timestamp())
     assert rec["user"] == {"email": [h("a@x.com"), h("b@x.com")], "phone": [h("+12065550100")]}
     assert rec["properties"]["shop_id"] == "101" and rec["properties"]["value"] == 99.99
     assert rec["item"] == {"content_id": "SKU-9", "price": 99.99, "quantity": 1}

@@ -1,0 +1,24 @@
+"""Send-audience Lambda: one Distributed Map item = one part.
+
+Input {"part": {"part", "key", "rows"}, "run": <plan.run>, "prepare": {...}, "execution": <name>}
+(plus {"action": "record_failure", "error": {...}} from the Catch). Delivers the part batch by batch
+through the ledger and writes results/part-NNNNN.json; returns the part's row counts. Raises the
+retryable named errors (RateLimitedError, TransientApiError, AudienceNotReadyError) for the state
+machine's Retry, and the permanent ones for its Catch.
+"""
+
+from aws_lambda_powertools import Logger, Tracer
+
+from tiktok_sync.environment import Environment
+from tiktok_sync.pipeline.clients import sender_factory
+from tiktok_sync.pipeline.send import send_part
+
+logger = Logger()
+tracer = Tracer()
+ENV = Environment.load()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event, context):
+    return send_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV))

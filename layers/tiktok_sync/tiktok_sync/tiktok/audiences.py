@@ -1,0 +1,258 @@
+"""Custom audiences through TikTok's Segment API (tiktok-api.md §2).
+
+* `ensure_audience` finds the audience by its exact (truncated) name before creating one, so a
+  retried Prepare step never creates a duplicate (TikTok allows duplicate names).
+* `mapping_batches` splits a part's users into request-sized ranges; `map_users` sends one
+  `segment/mapping/` request, waits out a just-created audience TikTok does not accept yet, and
+  isolates refused users by bisecting (see `bisect`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+from ..errors import AudienceNotFoundError, AudienceNotReadyError, InvalidRequestError
+from . import api
+from .bisect import BatchOutcome, deliver, record_index
+from .client import TikTokClient, encode_body
+
+MAX_NAME_LENGTH = 70
+ID_SCHEMAS = ("EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "IDFA_MD5", "AAID_SHA256", "AAID_MD5")
+ACTIONS = ("add", "delete")
+PAGE_SIZE_MAX = 100  # dmp/custom_audience/list|get take at most 100 ids / rows per page
+# Bytes reserved in a mapping request for everything but the users: braces, advertiser_ids
+# (50 ids of 19 digits), action and id_schema.
+MAPPING_BODY_OVERHEAD = 2048
+
+
+def truncate_audience_name(name: str) -> str:
+    """TikTok's own rule: names over 70 characters become the first 67 plus "..." (§2.3)."""
+    return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 3] + "..."
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield [str(x) for x in items[start : start + size]]
+
+
+def list_audiences(
+    client: TikTokClient, advertiser_id: str, *, audience_ids: Sequence[str] | None = None, page_size: int = 100
+) -> Iterator[dict]:
+    """Every audience of the advertiser (or only `audience_ids`), paging `dmp/custom_audience/list/`."""
+    page_size = max(1, min(PAGE_SIZE_MAX, page_size))
+    id_groups: list[list[str] | None] = list(_chunks(audience_ids, PAGE_SIZE_MAX)) if audience_ids else [None]
+    for ids in id_groups:
+        page = 1
+        while True:
+            params = {"advertiser_id": str(advertiser_id), "page": page, "page_size": page_size}
+            if ids:
+                params["custom_audience_ids"] = ids
+            data = client.get(api.AUDIENCE_LIST, params).data
+            items = data.get("list") or []
+            yield from items
+            total_pages = (data.get("page_info") or {}).get("total_page")
+            if not items or (isinstance(total_pages, int) and page >= total_pages) or (
+                total_pages is None and len(items) < page_size
+            ):
+                break
+            page += 1
+
+
+def get_audiences(client: TikTokClient, advertiser_id: str, audience_ids: Sequence[str]) -> list[dict]:
+    """`dmp/custom_audience/get/` for `audience_ids` (any number; sent 100 at a time)."""
+    out: list[dict] = []
+    for ids in _chunks(audience_ids, PAGE_SIZE_MAX):
+        data = client.get(api.AUDIENCE_GET, {"advertiser_id": str(advertiser_id), "custom_audience_ids": ids}).data
+        out.extend(data.get("list") or [])
+    return out
+
+
+def _oldest_first(audience: dict) -> tuple:
+    # Prefer audiences segment/mapping can write to (type Partner, or type not reported), then the
+    # oldest: create_time is "YYYY-MM-DD HH:MM:SS", so text order is time order; ids break ties.
+    kind = str(audience.get("audience_type") or audience.get("type") or "partner").lower()
+    audience_id = str(audience.get("audience_id") or "")
+    return ("partner" not in kind, str(audience.get("create_time") or "~"), len(audience_id), audience_id)
+
+
+def find_audience(client: TikTokClient, advertiser_id: str, name: str) -> dict | None:
+    """The advertiser's audience named exactly `name` (after truncation); the oldest if several."""
+    wanted = truncate_audience_name(name)
+    matches = [a for a in list_audiences(client, advertiser_id) if a.get("name") == wanted]
+    return min(matches, key=_oldest_first) if matches else None
+
+
+def ensure_audience(client: TikTokClient, advertiser_id: str, name: str, *, create: bool = True) -> tuple[str, bool]:
+    """(audience_id, created): the existing audience named `name`, else a new segment audience.
+
+    Raises `AudienceNotFoundError` when it is missing and `create` is False (remove mode).
+    """
+    found = find_audience(client, advertiser_id, name)
+    if found is not None:
+        return str(found["audience_id"]), False
+    if not create:
+        raise AudienceNotFoundError(
+            f"advertiser {advertiser_id} has no audience named {truncate_audience_name(name)!r}",
+            endpoint=api.AUDIENCE_LIST,
+        )
+    resp = client.post(
+        api.SEGMENT_AUDIENCE,
+        {"advertiser_id": str(advertiser_id), "action": "create", "custom_audience_name": truncate_audience_name(name)},
+    )
+    audience_id = resp.data.get("audience_id")
+    if not audience_id:
+        raise InvalidRequestError(
+            "TikTok created no audience (no data.audience_id in the answer)",
+            code=resp.code,
+            request_id=resp.request_id,
+            endpoint=api.SEGMENT_AUDIENCE,
+        )
+    return str(audience_id), True
+
+
+# --- segment/mapping/ ----------------------------------------------------------------------------
+
+
+def _check_schema(id_schema: Sequence[str]) -> list[str]:
+    schema = [str(s).upper() for s in id_schema]
+    unknown = [s for s in schema if s not in ID_SCHEMAS]
+    if not schema or unknown or len(set(schema)) != len(schema):
+        raise ValueError(f"id_schema must be distinct values of {ID_SCHEMAS}, got {list(id_schema)}")
+    return schema
+
+
+def build_rows(
+    users: Sequence[Sequence[str | None]], id_schema: Sequence[str], audience_ids: Sequence[str]
+) -> list[list[dict]]:
+    """`batch_data` rows: one per user, aligned with `id_schema`; a missing id is a `{}` placeholder."""
+    ids = [str(a) for a in audience_ids]
+    width = len(id_schema)
+    rows = []
+    for n, user in enumerate(users):
+        if len(user) != width:
+            raise ValueError(f"user {n} has {len(user)} ids, id_schema has {width}")
+        if all(v is None for v in user):
+            raise ValueError(f"user {n} has no identifier (every id is None)")
+        rows.append([{"id": v, "audience_ids": ids} if v is not None else {} for v in user])
+    return rows
+
+
+def build_mapping_body(
+    *,
+    advertiser_ids: Sequence[str],
+    audience_ids: Sequence[str],
+    action: str,
+    id_schema: Sequence[str],
+    users: Sequence[Sequence[str | None]],
+) -> dict:
+    """The exact `segment/mapping/` body (tiktok-api.md §2.4)."""
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
+    if not advertiser_ids or not audience_ids:
+        raise ValueError("advertiser_ids and audience_ids must not be empty")
+    schema = _check_schema(id_schema)
+    return {
+        "advertiser_ids": [str(a) for a in advertiser_ids],
+        "action": action,
+        "id_schema": schema,
+        "batch_data": build_rows(users, schema, audience_ids),
+    }
+
+
+def mapping_batches(
+    users: Sequence[Sequence[str | None]], *, max_users: int, max_bytes: int, audience_ids: Sequence[str]
+) -> list[range]:
+    """Consecutive index ranges covering `users`, each ≤ `max_users` users and a body ≤ `max_bytes`.
+
+    Sizes are exact for the compact JSON the client sends, plus `MAPPING_BODY_OVERHEAD` for the
+    request's other fields. Deterministic: the same users always split the same way.
+    """
+    if max_users < 1 or max_bytes <= MAPPING_BODY_OVERHEAD:
+        raise ValueError(f"max_users must be ≥ 1 and max_bytes > {MAPPING_BODY_OVERHEAD}")
+    # One entry is {"id":<json string>,"audience_ids":<ids>}; a placeholder is {}.
+    fixed = len(b'{"id":,"audience_ids":}') + len(encode_body([str(a) for a in audience_ids]))
+    budget = max_bytes - MAPPING_BODY_OVERHEAD
+    out: list[range] = []
+    start, used = 0, 0
+    for n, user in enumerate(users):
+        size = 2 + max(0, len(user) - 1) + 1  # [ ] + commas between entries + comma between users
+        for v in user:
+            size += 2 if v is None else fixed + len(json.dumps(v, ensure_ascii=False).encode("utf-8"))
+        if size > budget:
+            raise ValueError(f"user {n} alone needs {size} bytes, over the {max_bytes}-byte request limit")
+        if n > start and (n - start >= max_users or used + size > budget):
+            out.append(range(start, n))
+            start, used = n, 0
+        used += size
+    if start < len(users):
+        out.append(range(start, len(users)))
+    return out
+
+
+def _not_ready(err: InvalidRequestError) -> bool:
+    """A just-created audience TikTok does not accept yet (tiktok-api.md §6.4): a refusal about the
+    audience (every user carries the same audience ids, so it is never about one user), or HTTP 400
+    naming no user."""
+    text = (err.message or "").lower()
+    if "audience" in text and err.code in (None, 40002, 40007):
+        return True
+    return err.http_status == 400 and err.code in (None, 40002) and record_index(text) is None
+
+
+def map_users(
+    client: TikTokClient,
+    *,
+    advertiser_ids: Sequence[str],
+    audience_ids: Sequence[str],
+    action: str,
+    id_schema: Sequence[str],
+    users: Sequence[Sequence[str | None]],
+) -> BatchOutcome:
+    """Add (`action="add"`) or delete (`"delete"`) `users` in one `segment/mapping/` request.
+
+    `users[i]` is aligned with `id_schema`; None becomes a `{}` placeholder; a user of only None is
+    a programming error (ValueError), as are more than `settings.mapping_max_users` users.
+    A just-created audience refused by TikTok is retried for `settings.not_ready_seconds`, then
+    `AudienceNotReadyError` is raised. Users TikTok refuses are isolated by bisecting and
+    returned as rejected with TikTok's message; the others are delivered.
+    """
+    s = client.settings
+    if len(users) > s.mapping_max_users:
+        raise ValueError(f"{len(users)} users in one mapping request, over mapping_max_users={s.mapping_max_users}")
+    body = build_mapping_body(
+        advertiser_ids=advertiser_ids, audience_ids=audience_ids, action=action, id_schema=id_schema, users=users
+    )
+    rows = body["batch_data"]
+    not_ready_since: float | None = None  # first "not ready" answer of this call
+
+    def send(indexes: Sequence[int]) -> None:
+        nonlocal not_ready_since
+        part = dict(body, batch_data=[rows[i] for i in indexes])
+        while True:
+            try:
+                client.post(api.SEGMENT_MAPPING, part)
+                return
+            except InvalidRequestError as err:
+                if not _not_ready(err):
+                    raise
+                now = client.monotonic()
+                if not_ready_since is None:
+                    not_ready_since = now
+                waited = now - not_ready_since
+                if waited >= s.not_ready_seconds:
+                    raise AudienceNotReadyError(
+                        f"TikTok still refuses audience {', '.join(map(str, audience_ids))} after "
+                        f"{int(waited)} s: {err.message}",
+                        code=err.code,
+                        request_id=err.request_id,
+                        http_status=err.http_status,
+                        endpoint=err.endpoint,
+                    ) from None
+                delay = min(s.not_ready_retry_seconds * (0.5 + client.rand()), s.not_ready_seconds - waited)
+                client.stats.add(retries=1)
+                client.wait(max(delay, 0.001))
+
+    if not users:
+        return BatchOutcome()
+    return deliver(len(users), send, max_requests=s.bisect_max_requests, named_index=True)

@@ -1,0 +1,94 @@
+"""`tiktok-sync demo`: the main job on the embedded default.
+
+Emulated AWS running the real template.yaml and state machine, the local TikTok simulator, and
+the sample files in events/samples/: an audience and offline events in both presets (Amperity
+and LiveRamp). Prints progress and each run's report, then what the simulated TikTok holds.
+
+The event samples carry fixed dates; TikTok only takes events from the last 28 days, so the demo
+moves every date in its copies of those files by whole days to end yesterday (the files in
+events/samples/ stay as they are).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+
+from tiktok_sync.config import parse_destinations
+
+from .runner import ROOT, LocalPipeline
+from .summary import print_report
+
+SAMPLES = ROOT / "events" / "samples"
+RUNS = [
+    ("vip-audience", "amperity-audience.csv", "Custom audience, Amperity query columns (EMAIL, PHONE, IDFA, AAID)"),
+    ("liveramp-audience", "liveramp-audience.psv", "Custom audience, LiveRamp columns (email_1..2, phone_1)"),
+    ("store-purchases", "amperity-offline-events.csv", "Offline events, Amperity item-level query"),
+    ("liveramp-conversions", "liveramp-conversions.psv", "Offline events, LiveRamp conversion file"),
+]
+SHIFTED = {"amperity-offline-events.csv", "liveramp-conversions.psv"}
+# The sample data's "today": the newest event dates are the day before.
+SAMPLE_TODAY = date(2026, 11, 22)
+
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?=[T ,|\n]|$)")
+_SLASH = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+_NAMED = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2}), (\d{4})\b")
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def shift_dates(text: str, days: int) -> str:
+    """Move every date in the sample formats by `days` days (times of day are kept)."""
+    if days == 0:
+        return text
+
+    def iso(m: re.Match) -> str:
+        d = date(int(m[1]), int(m[2]), int(m[3])) + timedelta(days=days)
+        return d.isoformat()
+
+    def slash(m: re.Match) -> str:
+        d = date(int(m[3]), int(m[1]), int(m[2])) + timedelta(days=days)
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+
+    def named(m: re.Match) -> str:
+        d = date(int(m[3]), _MONTHS.index(m[1]) + 1, int(m[2])) + timedelta(days=days)
+        return f"{_MONTHS[d.month - 1]} {d.day:02d}, {d.year}"
+
+    return _NAMED.sub(named, _SLASH.sub(slash, _ISO.sub(iso, text)))
+
+
+def main(out=print) -> int:
+    config_text = (SAMPLES / "destinations.json").read_text()
+    config = parse_destinations(config_text, source=str(SAMPLES / "destinations.json"))
+    days = (datetime.now(UTC).date() - SAMPLE_TODAY).days
+    out("tiktok-sync demo: the real template.yaml and state machine on emulated AWS, the local TikTok simulator")
+    statuses = []
+    with tempfile.TemporaryDirectory(prefix="tiktok-sync-demo-") as tmp, LocalPipeline(config_text, config) as pipe:
+        out(f"TikTok simulator: {pipe.tiktok_url}   data bucket: s3://{pipe.bucket}")
+        for destination, name, title in RUNS:
+            path = SAMPLES / name
+            if name in SHIFTED:
+                copy = pathlib.Path(tmp) / name
+                copy.write_text(shift_dates(path.read_text(), days))
+                path = copy
+            out("")
+            out(f"=== {title}: {name} -> destination {destination!r}")
+            report = pipe.run_file(str(path), destination, progress=lambda m: out(f"  ... {m}"))
+            print_report(report, out=out)
+            statuses.append(report.get("status"))
+        out("")
+        out("=== What the simulated TikTok now holds")
+        for audience in pipe.sim.audiences():
+            out(f"  audience {audience['audience_id']} {audience['name']!r}: "
+                f"{len(pipe.sim.members(audience['audience_id']))} hashed ids")
+        events = pipe.sim.events()
+        by_set: dict[str, int] = {}
+        for ev in events:
+            by_set[ev.get("event_source_id", "?")] = by_set.get(ev.get("event_source_id", "?"), 0) + 1
+        for set_id, n in by_set.items():
+            out(f"  event set {set_id}: {n} offline events")
+    ok = all(s in ("SUCCEEDED", "DRY_RUN") for s in statuses)
+    out("")
+    out("Demo finished: " + ", ".join(f"{d} {s}" for (d, _, _), s in zip(RUNS, statuses)))
+    return 0 if ok else 1

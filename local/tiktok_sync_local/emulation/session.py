@@ -1,0 +1,363 @@
+"""`LocalAws`: the project's real template.yaml and state machine, running on moto in this process.
+
+    with LocalAws("template.yaml", parameters={"Stage": "dev"}, retry_sleep=0) as aws:
+        aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="incoming/x/a.csv", Body=b"...")
+        arn = aws.client("stepfunctions").list_executions(...)["executions"][0]["executionArn"]
+        aws.wait_for_execution(arn)
+
+Entering starts `mock_aws` with Step Functions execution on and Docker off, sets dummy credentials
+and the region, swaps `os.environ` for the thread-local overlay, installs the in-process Lambda
+dispatch and deploys the template. Leaving stops running executions, waits for in-flight handlers,
+and undoes every process-wide change, so sessions can follow one another in one process (one at
+a time: moto's mock is process-wide).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import environ
+from .deploy import Deployer, Deployment
+from .dispatch import Dispatcher, FunctionSpec
+from .errors import EmulationError, LambdaInvokeError
+from .patches import ExecutionNamesPatch, InterpreterClientsPatch, RetrySleep, RetrySleepPatch, S3EventsPatch
+from .template import Template
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+# moto's interpreter logs whole execution states (warnings, errors) on every Task failure, caught
+# or not: silenced; what failed shows in describe_execution and `invocations`. Raise the level
+# of "moto.stepfunctions.parser" again inside a session to debug the interpreter itself.
+_NOISY_LOGGERS = {
+    "moto.stepfunctions.parser": logging.CRITICAL,
+    "moto.stepfunctions": logging.WARNING,
+    "moto.awslambda": logging.WARNING,
+    "moto.s3": logging.WARNING,
+    "moto.events": logging.WARNING,
+}
+
+_DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+}
+# Anything that would send boto3 elsewhere than the in-process mock.
+_CLEARED_ENV_PREFIXES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
+                         "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+_active_lock = threading.Lock()
+_active_session: LocalAws | None = None
+_clients_lock = threading.Lock()
+_clients: dict[tuple[str, str], Any] = {}
+
+
+class LocalAws:
+    """A deployed emulated stack. Use as a context manager (pytest fixture or CLI process)."""
+
+    def __init__(
+        self,
+        template_path: str | Path,
+        parameters: dict[str, Any] | None = None,
+        stack_name: str = "tiktok-sync",
+        region: str = "us-east-1",
+        env_overrides: dict[str, str] | None = None,
+        retry_sleep: RetrySleep = None,
+    ):
+        self.template_path = Path(template_path)
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = ACCOUNT_ID
+        self._parameter_overrides = dict(parameters or {})
+        self._env_overrides = dict(env_overrides or {})
+        self.deployment: Deployment | None = None
+        self._mock: Any = None
+        self._overlay: environ.EnvironOverlay | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._saved_levels: dict[str, int] = {}
+        self._patches = [RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), InterpreterClientsPatch(), S3EventsPatch()]
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalAws:
+        global _active_session
+        with _active_lock:
+            if _active_session is not None:
+                raise EmulationError("another LocalAws session is active in this process (moto's mock is process-wide)")
+            _active_session = self
+        try:
+            self._start()
+            template = Template.load(self.template_path)
+            self.deployment = Deployer(
+                template, client=self.client, dispatcher=self._dispatcher, stack_name=self.stack_name,
+                region=self.region, account_id=self.account_id, parameters=self._parameter_overrides,
+                env_overrides=self._env_overrides,
+            ).deploy()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        from moto import mock_aws
+
+        self._saved_env = {}
+        for key in list(os.environ):
+            if key.startswith(_CLEARED_ENV_PREFIXES):
+                self._saved_env[key] = os.environ.pop(key)
+        for key, value in {**_DUMMY_ENV, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        for name, level in _NOISY_LOGGERS.items():
+            logger = logging.getLogger(name)
+            self._saved_levels[name] = logger.level
+            logger.setLevel(level)
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "lambda": {"use_docker": False}})
+        self._mock.start()
+        self._overlay = environ.install()
+        self._dispatcher = Dispatcher(self._overlay)
+        self._dispatcher.install()
+        for patch in self._patches:
+            patch.install()
+
+    def _stop(self) -> None:
+        global _active_session
+        try:
+            if self._dispatcher is not None and self._mock is not None:
+                self._stop_running_executions()
+                self._dispatcher.close(timeout=10.0)
+                self._wait_for_quiet_executions(timeout=2.0)
+        finally:
+            try:
+                for patch in reversed(self._patches):
+                    patch.uninstall()
+                if self._dispatcher is not None:
+                    self._dispatcher.uninstall()
+                    self._dispatcher.cleanup()
+                if self._overlay is not None:
+                    environ.uninstall(self._overlay)
+                    self._overlay = None
+                if self._mock is not None:
+                    self._mock.stop()
+                    self._mock = None
+            finally:
+                for key, value in self._saved_env.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+                self._saved_env = {}
+                for name, level in self._saved_levels.items():
+                    logging.getLogger(name).setLevel(level)
+                self._saved_levels = {}
+                with _active_lock:
+                    if _active_session is self:
+                        _active_session = None
+
+    def _running_executions(self) -> list[str]:
+        sfn = self.client("stepfunctions")
+        running = []
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            for page in sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
+                running += [execution["executionArn"] for execution in page["executions"]]
+        return running
+
+    def _stop_running_executions(self) -> None:
+        try:
+            for arn in self._running_executions():
+                self.client("stepfunctions").stop_execution(executionArn=arn, cause="LocalAws session closed")
+        except Exception:  # noqa: BLE001 - best-effort on the way out
+            logging.getLogger(__name__).debug("could not stop running executions", exc_info=True)
+
+    @staticmethod
+    def _wait_for_quiet_executions(timeout: float) -> None:
+        # Threads of stopped runs finish their current state; let them do it inside the mock.
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        deadline = time.monotonic() + timeout
+        for thread in list(TMP_THREADS):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+
+    # --- what the deploy produced -----------------------------------------------------------------
+
+    def _deployed(self) -> Deployment:
+        if self.deployment is None:
+            raise EmulationError("LocalAws is not entered (use it as a context manager)")
+        return self.deployment
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        """{logical_id: what Ref returns} (bucket/table/function/rule name, secret/topic/state machine ARN...)."""
+        return self._deployed().resources
+
+    @property
+    def attributes(self) -> dict[str, dict[str, Any]]:
+        """{logical_id: {attribute: value}} as Fn::GetAtt returns them (e.g. Arn)."""
+        return self._deployed().attributes
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self._deployed().outputs
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self._deployed().parameters
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """{logical_id: reason} for resources and events not created locally."""
+        return self._deployed().skipped
+
+    @property
+    def warnings(self) -> list[str]:
+        """Properties not applied locally, layers not in the template, leftover placeholders..."""
+        return self._deployed().warnings
+
+    @property
+    def functions(self) -> dict[str, FunctionSpec]:
+        """{logical_id: FunctionSpec} (name, arn, code_dir, handler, environment, timeout...)."""
+        return self._deployed().functions
+
+    @property
+    def invocations(self) -> list[dict]:
+        """Every handler run: {function (logical id), function_name, request_id, event, result | error,
+        thread, seconds}. Never holds environment values; only what the event and result held."""
+        return self._dispatcher.invocations if self._dispatcher else []
+
+    # --- using it ---------------------------------------------------------------------------------
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client on the mocked account and region (shared per service when no kwargs)."""
+        import boto3
+
+        if kwargs:
+            kwargs.setdefault("region_name", self.region)
+            return boto3.client(service, **kwargs)
+        with _clients_lock:
+            key = (service, self.region)
+            if key not in _clients:
+                # Dummy credentials of its own: a client kept after a session can never reach real AWS
+                # with real credentials. Kept across sessions because creating clients is the slow part.
+                _clients[key] = boto3.client(service, region_name=self.region, aws_access_key_id="testing",
+                                             aws_secret_access_key="testing", aws_session_token="testing")
+            return _clients[key]
+
+    def _function_name(self, function: str) -> str:
+        spec = self._deployed().functions.get(function)
+        return spec.name if spec else function
+
+    def invoke(self, function: str, event: Any = None) -> Any:
+        """Invoke a function (logical id or name) through `lambda.invoke`; returns the handler's result.
+
+        Raises LambdaInvokeError(error_type, message) when the handler raised.
+        """
+        response = self.client("lambda").invoke(
+            FunctionName=self._function_name(function), Payload=json.dumps({} if event is None else event).encode())
+        payload = response["Payload"].read()
+        result = json.loads(payload) if payload else None
+        if response.get("FunctionError"):
+            error = result if isinstance(result, dict) else {}
+            raise LambdaInvokeError(error.get("errorType", "Unknown"), error.get("errorMessage", str(result)), error)
+        return result
+
+    def fire_rule(self, rule: str, event: dict | None = None) -> list[dict]:
+        """Deliver one event to every target of a rule.
+
+        `rule` is a logical id (an `AWS::Events::Rule`, or SAM's `<Owner><EventName>` for a
+        function's or state machine's Schedule/ScheduleV2/EventBridgeRule event), a SAM event
+        name when only one resource has an event of that name, or the rule's name.
+
+        moto never fires schedules and cannot deliver to Lambda / Step Functions targets, so this
+        does what EventBridge would: a target's `Input` if it has one, else `event` (or, by
+        default, a synthetic "Scheduled Event"). Lambda targets are invoked synchronously and
+        raise LambdaInvokeError on a handler error; state machine targets are started.
+        Disabled rules fire too (this is an explicit request). Returns, per target,
+        `{"Id", "Arn", "result"}` or `{"Id", "Arn", "executionArn"}`.
+        """
+        deployment = self._deployed()
+        if rule in deployment.rules:
+            name = deployment.rules[rule]
+        elif len(deployment.event_rules.get(rule, [])) == 1:
+            name = deployment.rules[deployment.event_rules[rule][0]]
+        else:
+            name = rule
+        events = self.client("events")
+        described = events.describe_rule(Name=name)
+        payload = event if event is not None else {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": self.account_id, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region, "resources": [described["Arn"]], "detail": {},
+        }
+        outcomes = []
+        for target in events.list_targets_by_rule(Rule=name)["Targets"]:
+            if "Input" in target:
+                target_event = json.loads(target["Input"])
+            elif target.get("InputPath"):
+                target_event = _input_path(payload, target["InputPath"])
+            else:
+                target_event = payload
+            arn = target["Arn"]
+            outcome: dict[str, Any] = {"Id": target["Id"], "Arn": arn}
+            if ":states:" in arn:
+                outcome["executionArn"] = self.client("stepfunctions").start_execution(
+                    stateMachineArn=arn, input=json.dumps(target_event))["executionArn"]
+            elif ":lambda:" in arn:
+                outcome["result"] = self.invoke(arn.split(":function:")[1].split(":")[0], target_event)
+            else:
+                raise EmulationError(f"rule {name}: target {arn} is not a Lambda function or a state machine")
+            outcomes.append(outcome)
+        return outcomes
+
+    def wait_for_execution(
+        self,
+        execution_arn: str,
+        timeout: float = 300,
+        poll: float = 0.05,
+        on_poll: Callable[[dict], Any] | None = None,
+    ) -> dict:
+        """Poll `describe_execution` until the run leaves RUNNING; returns the last description.
+
+        Raises TimeoutError after `timeout` seconds. Wait inside the session: executions are
+        background threads that need the mock.
+        """
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if on_poll is not None:
+                on_poll(described)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
+            time.sleep(poll)
+
+    def reset_handlers(self) -> None:
+        """Drop cached handler modules (and each function's private code/layer modules): the next
+        invocation of each function is a cold start."""
+        if self._dispatcher is not None:
+            self._dispatcher.reset()
+
+
+def _input_path(event: dict, path: str) -> Any:
+    """EventBridge `InputPath` for the simple `$.a.b` form."""
+    value: Any = event
+    for part in [p for p in path.removeprefix("$").split(".") if p]:
+        value = value[part]
+    return value

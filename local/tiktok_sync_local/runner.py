@@ -1,0 +1,231 @@
+"""The embedded local run: the real template.yaml and state machine on emulated AWS (moto),
+talking to TikTok — by default the local simulator — over HTTP on loopback.
+
+`LocalPipeline` is one emulated stack: enter it, then `run_file(...)` any number of times.
+A run drops the file under `incoming/<destination>/` exactly as in AWS (the S3 trigger claims
+the run and starts the execution); a dry run starts the execution the console way instead,
+since the S3 entry point has no options. Progress (parts done of total) is reported while the
+execution goes; the run report is read back from the emulated bucket when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tiktok_sync.config import DestinationsFile
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+DEFAULT_SECRET = "tiktok/default"
+
+Progress = Callable[[str], None]
+
+
+class LocalPipeline:
+    """Emulated AWS + (optionally) the TikTok simulator, set up for one destinations file."""
+
+    def __init__(self, config_text: str, config: DestinationsFile, *, secrets: dict | None = None,
+                 tiktok_url: str | None = None, template: pathlib.Path = TEMPLATE, retry_scale: float = 0.02,
+                 parameters: dict | None = None, simulator: Any = None, quiet: bool = True,
+                 function_env: dict | None = None) -> None:
+        self.config_text = config_text
+        self.config = config
+        self.secrets = secrets
+        self.tiktok_url = tiktok_url
+        self.template = template
+        self.retry_scale = retry_scale
+        self.parameters = dict(parameters or {})
+        self.sim = simulator
+        self._own_sim = False
+        self.quiet = quiet
+        self.function_env = dict(function_env or {})
+        self.aws: Any = None
+
+    # --- lifecycle ---
+
+    def __enter__(self) -> LocalPipeline:
+        from tiktok_sync.pipeline.clients import reset as reset_process_caches
+        from tiktok_sync_local.emulation import LocalAws
+
+        reset_process_caches()
+
+        secrets = self.secrets
+        if self.tiktok_url is None:
+            if self.sim is None:
+                from tiktok_sync_local.simulator import DEMO, Simulator
+
+                self.sim = Simulator(seed=False)
+                self._own_sim = True
+                if not secrets:
+                    secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
+                data = json.loads(self.config_text)
+                self.sim.seed_from(data, secrets)
+                self.tiktok_url = self.sim.start()
+            else:
+                self.tiktok_url = self.sim.base_url
+        self.secrets = secrets or {}
+        params = {"TikTokApiBaseUrl": self.tiktok_url, **self.parameters}
+        # Handlers log JSON lines and metrics to stdout; the CLI prints its own progress instead.
+        quiet = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if self.quiet else {}
+        self.aws = LocalAws(str(self.template), parameters=params, retry_sleep=self.retry_scale,
+                            env_overrides={**quiet, **self.function_env}).__enter__()
+        try:
+            self._seed()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self.aws is not None:
+                self.aws.__exit__(*exc)
+        finally:
+            self.aws = None
+            if self._own_sim and self.sim is not None:
+                self.sim.stop()
+
+    def _default_credentials(self) -> str:
+        names = {d.credentials for d in self.config.destinations.values()}
+        return sorted(names)[0] if len(names) == 1 else DEFAULT_SECRET
+
+    def _seed(self) -> None:
+        aws = self.aws
+        self.bucket = aws.outputs["DataBucketName"]
+        self.state_machine_arn = aws.outputs["StateMachineArn"]
+        key = aws.parameters.get("DestinationsKey", "config/destinations.json")
+        aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=self.config_text.encode())
+        sm = aws.client("secretsmanager")
+        existing = {s["Name"] for s in sm.list_secrets().get("SecretList", [])}
+        for name, value in self.secrets.items():
+            text = json.dumps(value) if not isinstance(value, str) else value
+            if name in existing:
+                sm.put_secret_value(SecretId=name, SecretString=text)
+            else:
+                sm.create_secret(Name=name, SecretString=text)
+
+    # --- runs ---
+
+    def run_file(self, path: str, destination: str, *, dry_run: bool = False, progress: Progress | None = None,
+                 timeout: float = 3600) -> dict:
+        """Run the pipeline on one local file; returns the run report (report.json) as a dict."""
+        progress = progress or (lambda _msg: None)
+        s3 = self.aws.client("s3")
+        name = os.path.basename(path)
+        with open(path, "rb") as fh:
+            body = fh.read()
+        if dry_run:
+            key = f"uploads/{destination}/{name}"
+            s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            execution_arn = self.aws.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arn,
+                input=json.dumps({"destination": destination, "source": {"bucket": self.bucket, "key": key},
+                                  "options": {"dry_run": True}}))["executionArn"]
+        else:
+            key = f"incoming/{destination}/{name}"
+            before = len(self.aws.invocations)
+            s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            execution_arn = self._started_execution(before, key)
+        progress(f"run started: s3://{self.bucket}/{key}")
+        return self.follow(execution_arn, progress=progress, timeout=timeout)
+
+    def run_file_bytes(self, body: bytes, destination: str, name: str, **kw: Any) -> dict:
+        """`run_file` for content in memory (tests)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as fh:
+                fh.write(body)
+            return self.run_file(path, destination, **kw)
+
+    def _started_execution(self, before: int, key: str) -> str:
+        for inv in self.aws.invocations[before:]:
+            result = inv.get("result") or {}
+            if isinstance(result, dict):
+                for started in result.get("started", []):
+                    return started["execution_arn"]
+                for skipped in result.get("skipped", []):
+                    raise RuntimeError(f"{key}: no run started ({skipped.get('why')})")
+            if inv.get("error"):
+                raise RuntimeError(f"{key}: the S3 trigger failed: {inv['error']}")
+        raise RuntimeError(f"{key}: the S3 trigger started no run")
+
+    def follow(self, execution_arn: str, *, progress: Progress, timeout: float = 3600) -> dict:
+        s3 = self.aws.client("s3")
+        prefix_box: dict[str, Any] = {}
+        shown = {"plan": False, "done": -1}
+
+        def on_poll(_describe: dict) -> None:
+            prefix = prefix_box.get("prefix") or self._find_prefix(execution_arn)
+            if not prefix:
+                return
+            prefix_box["prefix"] = prefix
+            if not shown["plan"]:
+                plan = self._json(prefix + "plan.json")
+                if plan is None:
+                    return
+                shown["plan"] = True
+                prefix_box["parts"] = plan.get("parts", 0)
+                rows = plan.get("split", {}).get("rows", {})
+                progress(f"split: {rows.get('read', 0):,} rows read, {rows.get('valid', 0):,} valid, "
+                         f"{rows.get('rejected', 0):,} rejected -> {plan.get('parts', 0)} part(s)")
+            total = prefix_box.get("parts", 0)
+            if total:
+                done = s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix + "results/").get("KeyCount", 0)
+                if done != shown["done"]:
+                    shown["done"] = done
+                    progress(f"parts done {done}/{total}")
+
+        desc = self.aws.wait_for_execution(execution_arn, timeout=timeout, poll=0.1, on_poll=_throttled(on_poll, 0.5))
+        on_poll(desc)
+        report = self._report_for(execution_arn, prefix_box.get("prefix"))
+        if report is None:
+            report = {"status": "FAILED", "error": {"error": desc.get("error"), "message": desc.get("cause")},
+                      "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
+        report.setdefault("execution_status", desc["status"])
+        return report
+
+    def _find_prefix(self, execution_arn: str) -> str | None:
+        name = execution_arn.rsplit(":", 1)[-1]
+        for inv in reversed(self.aws.invocations):
+            event = inv.get("event") or {}
+            result = inv.get("result") or {}
+            if isinstance(event, dict) and event.get("execution") == name and isinstance(result, dict):
+                run = result.get("run") or {}
+                if run.get("prefix"):
+                    return run["prefix"]
+        return None
+
+    def _json(self, key: str) -> dict | None:
+        try:
+            return json.loads(self.aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except Exception:  # noqa: BLE001 - not there yet
+            return None
+
+    def _report_for(self, execution_arn: str, prefix: str | None) -> dict | None:
+        name = execution_arn.rsplit(":", 1)[-1]
+        for inv in reversed(self.aws.invocations):
+            event = inv.get("event") or {}
+            result = inv.get("result") or {}
+            if isinstance(event, dict) and event.get("execution") == name and isinstance(result, dict) \
+                    and result.get("report_key"):
+                return self._json(result["report_key"])
+        return self._json(prefix + "report.json") if prefix else None
+
+
+def _throttled(fn: Callable[[dict], None], every: float) -> Callable[[dict], None]:
+    last = [0.0]
+
+    def wrapper(desc: dict) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            fn(desc)
+
+    return wrapper

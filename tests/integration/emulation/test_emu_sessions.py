@@ -1,0 +1,99 @@
+"""Sessions: parameters and conditions, retry_sleep, and nothing leaking from one session to the next."""
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.s3 import notifications
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from tiktok_sync_local.emulation import EmulationError, LocalAws, TemplateError
+from tiktok_sync_local.emulation.dispatch import HANDLER_MODULE_PREFIX
+
+pytestmark = pytest.mark.integration
+
+
+def _snapshot():
+    return {
+        "environ": os.environ,
+        "environ_items": dict(os.environ),
+        "invoke_lambda": LambdaFunction.__dict__["_invoke_lambda"],
+        "simple_invoke": LambdaSimpleBackend.__dict__["invoke"],
+        "retry_time": retrier_decl.time,
+        "s3_event": notifications._get_s3_event,
+        "interpreter_clients": lambda_eval_utils.boto_client_for,
+        "start_execution": StepFunctionsParserBackend.__dict__["start_execution"],
+        "sys_path": list(sys.path),
+        "modules": {n for n in sys.modules if n.startswith(HANDLER_MODULE_PREFIX) or n.startswith("emu_fixture")},
+    }
+
+
+def test_two_sequential_sessions_do_not_leak(template_path, upload_and_wait):
+    before = _snapshot()
+    with LocalAws(template_path, retry_sleep=0, env_overrides={"EMU_OVERRIDE": "first"}) as aws:
+        assert aws.invoke("EchoFunction")["override"] == "first"
+        _, execution = upload_and_wait(aws, "incoming/first.csv", ["a,flaky"])
+        assert execution["status"] == "SUCCEEDED"
+        assert type(os.environ).__name__ == "EnvironOverlay"
+        assert any(name.startswith(HANDLER_MODULE_PREFIX) for name in sys.modules)
+        with pytest.raises(EmulationError, match="another LocalAws session"):
+            LocalAws(template_path).__enter__()  # moto's mock is process-wide: one session at a time
+    assert _snapshot() == before
+    assert threading.active_count() < 50
+
+    asked = []
+    with LocalAws(template_path, retry_sleep=asked.append) as aws:
+        # A fresh account: nothing from the first session, cold handlers (module state reset).
+        assert aws.client("dynamodb").scan(TableName=aws.resources["ResultsTable"])["Items"] == []
+        assert aws.client("stepfunctions").list_executions(
+            stateMachineArn=aws.resources["PipelineStateMachine"])["executions"] == []
+        assert aws.invoke("EchoFunction")["override"] is None
+        _, execution = upload_and_wait(aws, "incoming/first.csv", ["a,flaky"])
+        worker = [i for i in aws.invocations if i["function"] == "WorkerFunction"]
+        assert [w.get("error", {}).get("errorType") for w in worker] == ["RetryableItemError", None]
+    assert asked == [1]  # retry_sleep as a callable gets IntervalSeconds (from Mappings via DefinitionSubstitutions)
+    assert _snapshot() == before
+
+
+def test_parameters_and_conditions(template_path):
+    with LocalAws(template_path, parameters={"Stage": "prod", "MaxConcurrency": 3}, stack_name="emu-prod") as aws:
+        assert aws.parameters == {"Stage": "prod", "MaxConcurrency": "3", "NightlyState": "DISABLED"}
+        assert "DevOnlySecret" not in aws.resources
+        assert aws.outputs["ProdTopicArn"] == aws.resources["ProdOnlyTopic"]
+        assert aws.resources["AlertsTopic"].endswith(":emu-prod-alerts-prod")
+        assert aws.outputs["Summary"] == "prod/b/us-east-1"
+        definition = aws.client("stepfunctions").describe_state_machine(
+            stateMachineArn=aws.outputs["PipelineArn"])["definition"]
+        assert '"MaxConcurrency": 3' in definition
+        assert '"IntervalSeconds": 2' in definition  # FindInMap on the prod row
+
+
+def test_bad_parameters_are_refused_and_leave_nothing_behind(template_path):
+    before = _snapshot()
+    with pytest.raises(TemplateError, match="AllowedValues"):
+        with LocalAws(template_path, parameters={"Stage": "qa"}):
+            pass
+    with pytest.raises(TemplateError, match="unknown parameter"):
+        with LocalAws(template_path, parameters={"Nope": "x"}):
+            pass
+    assert _snapshot() == before
+
+
+def test_leaving_with_a_running_execution_stops_it_inside_the_mock(template_path):
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    with LocalAws(template_path, retry_sleep=0.3) as aws:  # the flaky item's retry waits 0.3 s
+        aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="incoming/left.csv", Body=b"a,flaky")
+        deadline = time.monotonic() + 5
+        while not any(i["function"] == "WorkerFunction" for i in aws.invocations) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    # The run was stopped before its retry: no handler ran after the session, none can run later
+    # (it would reach real AWS endpoints without the mock).
+    assert [(i["function"], i.get("error", {}).get("errorType")) for i in aws.invocations] == [
+        ("SplitterFunction", None), ("PrepareFunction", None), ("WorkerFunction", "RetryableItemError")]
+    assert not [thread for thread in TMP_THREADS if thread.is_alive()]
