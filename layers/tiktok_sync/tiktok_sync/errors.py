@@ -36,19 +36,20 @@ class TikTokSyncError(Exception):
 class ConfigError(TikTokSyncError):
     """The destinations file (or an environment setting) is invalid."""
 
-    action = "Fix the destinations file and start the run again."
+    action = ("Fix the destinations file, then resume the run (StartExecution with options.resume, "
+              "events/statemachine/console-resume.json): dropping the same file again does nothing.")
 
 
 class BadFileError(TikTokSyncError):
     """An input file that cannot be read as a whole (binary, not UTF-8, empty, no header, ...)."""
 
-    action = "Fix the file (see the message) and upload it again; nothing was sent."
+    action = "Fix the file (see the message) and upload the fixed file; nothing was sent."
 
 
 class SourceNotFoundError(TikTokSyncError):
     """The run's source object (or the newest object under a prefix) does not exist."""
 
-    action = "Check the bucket and key (or prefix) in the run input."
+    action = "Check the bucket and key (or prefix) in the run input; nothing was sent."
 
 
 # --- TikTok API ----------------------------------------------------------------------------------

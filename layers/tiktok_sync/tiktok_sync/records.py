@@ -143,7 +143,11 @@ class EventRows:
         self.user_fields = user_fields
         self.ids = _Identifiers(user_fields, cmap, _identifier_normalizers(dest), header)
         self.dropped = self.ids.dropped
-        self.cols = {f: (cmap.positions[f], cmap.names[f]) for f in _EVENT_SCALARS + _ITEM_FIELDS if cmap.has(f)}
+        fields = [f for f in _EVENT_SCALARS + _ITEM_FIELDS if cmap.has(f)]
+        self.col = {f: cmap.names[f][0] for f in fields}  # the column named in a reject
+        self.col.update({f: f for f in _EVENT_SCALARS + _ITEM_FIELDS if f not in self.col})
+        self.single = [(f, cmap.positions[f][0]) for f in fields if len(cmap.positions[f]) == 1]
+        self.multi = [(f, cmap.positions[f]) for f in fields if len(cmap.positions[f]) > 1]
         self.derive_event_id = cmap.derive_event_id
         self.event_map = dict(dest.event_map)
         self.event_map_lower = {k.strip().lower(): v for k, v in dest.event_map.items()}
@@ -151,75 +155,77 @@ class EventRows:
         self.default_currency = dest.currency
         self.used_default_currency = 0
 
-    def _cell(self, cells: list[str], field: str) -> tuple[str, str | None]:
-        """First non-empty value of a field, and the column it came from."""
-        spec = self.cols.get(field)
-        if spec is None:
-            return "", None
-        for p, name in zip(*spec):
+    def _values(self, cells: list[str]) -> dict[str, str]:
+        """Every non-empty scalar field of the row (one pass; the hot path)."""
+        out = {}
+        for field, p in self.single:
             v = cells[p].strip()
             if v and v not in EMPTY_MARKERS:
-                return v, name
-        return "", spec[1][0]
+                out[field] = v
+        for field, positions in self.multi:
+            for p in positions:
+                v = cells[p].strip()
+                if v and v not in EMPTY_MARKERS:
+                    out[field] = v
+                    break
+        return out
 
-    def _event_name(self, cells: list[str]) -> str:
-        raw, col = self._cell(cells, "event")
+    def _event_name(self, raw: str) -> str:
         if not raw:
-            raise RowRejected(reasons.MISSING_EVENT, col)
+            raise RowRejected(reasons.MISSING_EVENT, self.col["event"])
         mapped = self.event_map.get(raw) or self.event_map_lower.get(raw.lower()) or raw
         name = catalog.EVENTS_BY_LOWER.get(mapped.lower())
         if name is None:
-            raise RowRejected(reasons.UNSUPPORTED_EVENT, col, "not a TikTok offline event name (map it with event_map)")
+            raise RowRejected(reasons.UNSUPPORTED_EVENT, self.col["event"],
+                              "not a TikTok offline event name (map it with event_map)")
         if self.replace_legacy:
             name = catalog.LEGACY_EVENT_REPLACEMENTS.get(name, name)
         return name
 
     def process(self, cells: list[str]) -> dict:
-        cell = self._cell
-        event = self._event_name(cells)
+        v = self._values(cells)
+        col = self.col
+        event = self._event_name(v.get("event", ""))
 
-        event_set_id, col = cell(cells, "event_set_id")
-        if not event_set_id:
-            event_set_id = self.dest.event_set_id
+        event_set_id = v.get("event_set_id") or self.dest.event_set_id
         if not TIKTOK_ID.fullmatch(event_set_id):
             hint = "looks like a pixel code" if PIXEL_CODE.fullmatch(event_set_id) else "not a numeric event set id"
-            raise RowRejected(reasons.INVALID_EVENT_SET_ID, col, hint)
+            raise RowRejected(reasons.INVALID_EVENT_SET_ID, col["event_set_id"], hint)
 
-        raw_ts, ts_col = cell(cells, "timestamp")
+        raw_ts = v.get("timestamp")
         if not raw_ts:
-            raise RowRejected(reasons.MISSING_TIMESTAMP, ts_col)
+            raise RowRejected(reasons.MISSING_TIMESTAMP, col["timestamp"])
         try:
             event_time = parse_timestamp(raw_ts)
             check_window(event_time, self.now)
         except InvalidValue as exc:
-            raise RowRejected(exc.reason, ts_col, exc.detail) from None
+            raise RowRejected(exc.reason, col["timestamp"], exc.detail) from None
 
-        event_id, id_col = cell(cells, "event_id")
-        order_id, _ = cell(cells, "order_id")
+        event_id = v.get("event_id", "")
+        order_id = v.get("order_id", "")
         if not event_id and not self.derive_event_id:
-            raise RowRejected(reasons.MISSING_EVENT_ID, id_col or "event_id")
+            raise RowRejected(reasons.MISSING_EVENT_ID, col["event_id"])
         if len(event_id) > 128:
-            raise RowRejected(reasons.MISSING_EVENT_ID, id_col, "event_id longer than 128 characters")
+            raise RowRejected(reasons.MISSING_EVENT_ID, col["event_id"], "event_id longer than 128 characters")
 
         hashed = self.ids.hash_row(cells, multi_as_list=True)
         user = {f: h for f, h in zip(self.user_fields, hashed) if h}
 
         props: dict[str, Any] = {}
-        currency, cur_col = cell(cells, "currency")
+        currency = v.get("currency", "")
         if currency:
             currency = currency.upper()
             if currency not in catalog.CURRENCIES:
-                raise RowRejected(reasons.INVALID_CURRENCY, cur_col, "not an ISO 4217 code")
-        value = self._number(cells, "value")
+                raise RowRejected(reasons.INVALID_CURRENCY, col["currency"], "not an ISO 4217 code")
+        value = self._number(v, "value")
         item: dict[str, Any] = {}
         for f in ("content_id", "content_name", "content_category", "brand"):
-            v, _ = cell(cells, f)
-            if v:
-                item[f] = v
-        price = self._number(cells, "price")
+            if f in v:
+                item[f] = v[f]
+        price = self._number(v, "price")
         if price is not None:
             item["price"] = price
-        quantity = self._number(cells, "quantity", integer=True)
+        quantity = self._number(v, "quantity", integer=True)
         if quantity is not None:
             item["quantity"] = quantity
         if not currency and (value is not None or price is not None):
@@ -232,25 +238,26 @@ class EventRows:
             props["value"] = value
         if order_id:
             props["order_id"] = order_id
-        shop_id, shop_col = cell(cells, "shop_id")
+        shop_id = v.get("shop_id")
         if shop_id:
             if len(shop_id) > 64 or "<" in shop_id or ">" in shop_id or _URLISH.search(shop_id):
-                raise RowRejected(reasons.INVALID_SHOP_ID, shop_col, "over 64 characters, a URL, or contains < >")
+                raise RowRejected(reasons.INVALID_SHOP_ID, col["shop_id"], "over 64 characters, a URL, or contains < >")
             props["shop_id"] = shop_id
-        channel, ch_col = cell(cells, "event_channel")
+        channel = v.get("event_channel")
         if channel:
             channel = channel.lower()
             if channel not in catalog.EVENT_CHANNELS:
-                raise RowRejected(reasons.INVALID_EVENT_CHANNEL, ch_col, "use email, website, phone_call, in_store, crm or other")
+                raise RowRejected(reasons.INVALID_EVENT_CHANNEL, col["event_channel"],
+                                  "use email, website, phone_call, in_store, crm or other")
             if self.dest.send_event_channel:
                 props["event_channel"] = channel
-        content_type, ct_col = cell(cells, "content_type")
+        content_type = v.get("content_type")
         if content_type:
             content_type = content_type.lower()
             if content_type not in catalog.CONTENT_TYPES:
-                raise RowRejected(reasons.INVALID_CONTENT_TYPE, ct_col, "use product or product_group")
+                raise RowRejected(reasons.INVALID_CONTENT_TYPE, col["content_type"], "use product or product_group")
             props["content_type"] = content_type
-        description, _ = cell(cells, "description")
+        description = v.get("description")
         if description:
             props["description"] = description[:500]
 
@@ -268,14 +275,14 @@ class EventRows:
             record["item"] = item
         return record
 
-    def _number(self, cells: list[str], field: str, *, integer: bool = False) -> float | int | None:
-        raw, col = self._cell(cells, field)
+    def _number(self, v: dict[str, str], field: str, *, integer: bool = False) -> float | int | None:
+        raw = v.get(field)
         if not raw:
             return None
         pattern = _INTEGER if integer else _NUMBER
         if pattern.fullmatch(raw) is None:
             what = "a whole number" if integer else "a plain number (no currency symbols or thousands separators)"
-            raise RowRejected(reasons.INVALID_NUMBER, col, f"{field} must be {what}")
+            raise RowRejected(reasons.INVALID_NUMBER, self.col[field], f"{field} must be {what}")
         return int(float(raw)) if integer else float(raw)
 
 

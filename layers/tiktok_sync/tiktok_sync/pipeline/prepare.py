@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config import Destination
-from ..errors import AudienceNotFoundError, TikTokApiError
+from ..errors import AudienceNotFoundError, InvalidRequestError, TikTokApiError
 from ..tiktok.audiences import ensure_audience, get_audiences
 from ..tiktok.oauth import check_token
 
@@ -69,8 +69,12 @@ def prepare(event: dict, *, ledger_table: str, client_factory: Callable[[Destina
         else:
             try:
                 check_token(client)
+            except InvalidRequestError as exc:
+                # user/info/ is a convenience, not a contract: an endpoint a TikTok host does not
+                # serve must not stop the run (the sends surface real credential problems).
+                out["warnings"].append(f"token check unavailable ({exc.message}); sending anyway")
             except TikTokApiError as exc:
-                if not dry_run:
+                if not dry_run or exc.retryable:
                     raise
                 out["warnings"].append(f"dry run: the token check failed ({type(exc).__name__}: {exc.message})")
     finally:
