@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Tracer
 
 from tiktok_sync.environment import Environment
 from tiktok_sync.pipeline.clients import sender_factory
-from tiktok_sync.pipeline.send import send_part
+from tiktok_sync.pipeline.send import send_audience_part
 
 logger = Logger()
 tracer = Tracer()
@@ -21,4 +21,4 @@ ENV = Environment.load()
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event, context):
-    return send_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV))
+    return send_audience_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV))

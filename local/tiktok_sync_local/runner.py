@@ -72,8 +72,9 @@ class LocalPipeline:
         params = {"TikTokApiBaseUrl": self.tiktok_url, **self.parameters}
         # Handlers log JSON lines and metrics to stdout; the CLI prints its own progress instead.
         quiet = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if self.quiet else {}
+        local = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
         self.aws = LocalAws(str(self.template), parameters=params, retry_sleep=self.retry_scale,
-                            env_overrides={**quiet, **self.function_env}).__enter__()
+                            env_overrides={**local, **quiet, **self.function_env}).__enter__()
         try:
             self._seed()
         except BaseException:

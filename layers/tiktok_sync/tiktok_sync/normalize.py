@@ -57,6 +57,12 @@ def is_sha256_hex(value: str) -> bool:
     return len(value) == 64 and not value.encode("ascii", "replace").translate(None, _HEX)
 
 
+def _prehashed(value: str) -> str | None:
+    """`value` lowercased when it is a SHA-256 hex digest already (any case), else None."""
+    low = value.lower()
+    return low if is_sha256_hex(low) else None
+
+
 def sha256_hex(value: str) -> str:
     return sha256(value.encode()).hexdigest()
 
@@ -131,10 +137,8 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False, cache_siz
         s = raw.strip()
         if s in EMPTY_MARKERS:
             return None
-        if len(s) == 64:
-            low = s.lower()
-            if is_sha256_hex(low):
-                return low
+        if len(s) == 64 and (hashed := _prehashed(s)):
+            return hashed
         t = s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
         n = len(t)
         e164 = None
@@ -181,10 +185,8 @@ def normalize_external_id(raw: str) -> str | None:
     s = raw.strip()
     if s in EMPTY_MARKERS:
         return None
-    if len(s) == 64:
-        low = s.lower()
-        if is_sha256_hex(low):
-            return low
+    if len(s) == 64 and (hashed := _prehashed(s)):
+        return hashed
     if len(s) > 256:
         raise InvalidValue(reasons.INVALID_EXTERNAL_ID, "longer than 256 characters")
     return sha256(s.encode()).hexdigest()

@@ -27,6 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from . import aws
+from .config import parse_destinations
 from .errors import ConfigError, SourceNotFoundError
 
 INCOMING = "incoming/"
@@ -171,8 +172,6 @@ def release(table: str, run_id: str, execution: str) -> None:
 
 
 def load_destinations_object(bucket: str, key: str):
-    from .config import parse_destinations
-
     try:
         body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:

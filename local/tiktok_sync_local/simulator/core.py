@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 
 from .catalog import API_PREFIX, AUTH_CODE_TTL_SECONDS, EVENT_SET_KINDS
 from .config import SimConfig
@@ -193,13 +194,14 @@ def serve_forever(
     """Run a simulator in the foreground until interrupted (`tiktok-sync simulator`)."""
     sim = Simulator(seed=seed)
     sim.poll_interval = 0.5
-    url = sim.start(port=port, host=host, log_requests=log_requests)
-    print(
-        f"TikTok API simulator listening on {url} (control API: {url.split(API_PREFIX)[0]}/_sim/state)",
-        flush=True,
-    )
     try:
-        threading.Event().wait()  # until Ctrl-C
+        url = sim.start(port=port, host=host, log_requests=log_requests)
+        print(
+            f"TikTok API simulator listening on {url} (control API: {url.split(API_PREFIX)[0]}/_sim/state)",
+            flush=True,
+        )
+        while True:  # until Ctrl-C (time.sleep is reliably interrupted by SIGINT)
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:

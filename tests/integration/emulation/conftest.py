@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from tiktok_sync_local.emulation import LocalAws
 
 FIXTURE_TEMPLATE = Path(__file__).parent / "fixture" / "template.yaml"

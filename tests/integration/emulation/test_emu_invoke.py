@@ -4,6 +4,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from tiktok_sync_local.emulation import LambdaInvokeError
 
 pytestmark = pytest.mark.integration

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from tiktok_sync_local.emulation import LambdaInvokeError
 
 pytestmark = pytest.mark.integration

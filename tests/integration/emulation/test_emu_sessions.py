@@ -12,6 +12,7 @@ from moto.s3 import notifications
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
 from tiktok_sync_local.emulation import EmulationError, LocalAws, TemplateError
 from tiktok_sync_local.emulation.dispatch import HANDLER_MODULE_PREFIX
 

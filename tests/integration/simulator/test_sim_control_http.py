@@ -100,7 +100,7 @@ def test_serve_forever_prints_the_base_url_and_serves():
         assert out["code"] == 0
     finally:
         os.kill(proc.pid, signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=60) == 0
 
 
 def test_request_log_keeps_the_most_recent_calls(api, sim):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_tt_sim_support import ADV1, ADV2, SharedClock, client_for, hexhash, running_sim
+from test_tt_sim_support import ADV1, ADV2, SharedClock, client_for, hexhash
 
 from tiktok_sync.errors import AudienceNotFoundError, AudienceNotReadyError, InvalidRequestError
 from tiktok_sync.tiktok.audiences import (
@@ -18,22 +18,6 @@ from tiktok_sync.tiktok.audiences import (
 
 pytestmark = pytest.mark.integration
 SCHEMA = ["EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "AAID_MD5"]
-
-
-@pytest.fixture
-def clock():
-    return SharedClock()
-
-
-@pytest.fixture
-def sim(clock):
-    with running_sim(clock) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim, clock):
-    return client_for(sim, clock)
 
 
 def users(n, start=0):

@@ -9,7 +9,7 @@ import socket
 import boto3
 import pytest
 from moto import mock_aws
-from test_tt_sim_support import ADV1, ADV2, TOKEN, SharedClock, client_for, resetting_server, running_sim
+from test_tt_sim_support import ADV1, ADV2, TOKEN, client_for, resetting_server
 
 from tiktok_sync.credentials import CredentialsProvider
 from tiktok_sync.errors import (
@@ -24,22 +24,6 @@ from tiktok_sync.tiktok import api
 from tiktok_sync.tiktok.client import TikTokClient
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def clock():
-    return SharedClock()
-
-
-@pytest.fixture
-def sim(clock):
-    with running_sim(clock) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim, clock):
-    return client_for(sim, clock)
 
 
 def list_body(client, advertiser_id=ADV1):

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from test_tt_sim_support import CRM, OFFLINE, SharedClock, client_for, hexhash, running_sim
+from test_tt_sim_support import CRM, OFFLINE, client_for, hexhash
 
 from tiktok_sync.errors import InvalidRequestError, MissingPermissionError, TransientApiError
 from tiktok_sync.tiktok.events import track_events
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def clock():
-    return SharedClock()
-
-
-@pytest.fixture
-def sim(clock):
-    with running_sim(clock) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim, clock):
-    return client_for(sim, clock)
 
 
 def event(i, clock, **kw):

@@ -10,7 +10,7 @@ import uuid
 import boto3
 import pytest
 from moto import mock_aws
-from test_tt_sim_support import ADV1, ADV2, TOKEN, SharedClock, client_for, running_sim
+from test_tt_sim_support import ADV1, ADV2, TOKEN, client_for
 
 from tiktok_sync import credentials
 from tiktok_sync.credentials import CredentialsProvider
@@ -20,17 +20,6 @@ from tiktok_sync_local.simulator import DEMO
 
 pytestmark = pytest.mark.integration
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def clock():
-    return SharedClock()
-
-
-@pytest.fixture
-def sim(clock):
-    with running_sim(clock) as s:
-        yield s
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+
 from tiktok_sync_local.emulation import environ
 from tiktok_sync_local.emulation.dispatch import (
     HANDLER_MODULE_PREFIX,

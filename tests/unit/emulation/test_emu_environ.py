@@ -4,6 +4,7 @@ import os
 import threading
 
 import pytest
+
 from tiktok_sync_local.emulation import environ
 
 

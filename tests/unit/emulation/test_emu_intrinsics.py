@@ -1,6 +1,7 @@
 """Intrinsic functions and conditions, resolved without AWS."""
 
 import pytest
+
 from tiktok_sync_local.emulation import TemplateError
 from tiktok_sync_local.emulation.intrinsics import Intrinsics, pseudo_parameters
 

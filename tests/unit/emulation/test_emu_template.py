@@ -1,6 +1,7 @@
 """Reading templates: short tags, Parameters, Globals, dependency order."""
 
 import pytest
+
 from tiktok_sync_local.emulation import TemplateError
 from tiktok_sync_local.emulation.template import (
     apply_globals,

@@ -6,9 +6,13 @@ runs in its own Lambda, so each takes its share: TIKTOK_QPS / MAP_CONCURRENCY.
 
 from __future__ import annotations
 
+from aws_lambda_powertools.utilities import parameters
+
+from .. import aws
 from ..config import Destination
 from ..credentials import CredentialsProvider
 from ..environment import Environment
+from ..tiktok import ratelimit
 from ..tiktok.client import TikTokClient
 from ..tiktok.settings import ClientSettings
 
@@ -39,11 +43,6 @@ def reset() -> None:
     A Lambda container keeps them between invocations on purpose; the local emulation calls this
     when it starts a new emulated stack so nothing from an earlier one is reused.
     """
-    from aws_lambda_powertools.utilities import parameters
-
-    from .. import aws
-    from ..tiktok import ratelimit
-
     _providers.clear()
     parameters.clear_caches()
     ratelimit.reset_registry()

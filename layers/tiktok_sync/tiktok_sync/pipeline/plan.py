@@ -24,11 +24,13 @@ from botocore.exceptions import ClientError
 from .. import aws, runs
 from ..config import Destination
 from ..environment import Environment
+from ..errors import ConfigError
 from ..intake import FileScan, scan_warnings
 from ..parts import AudiencePartWriter, EventPartWriter
 from ..reader import QueryResultReader
 from ..rejects import RejectsWriter
 from ..runs import Source
+from ..tiktok.settings import ClientSettings
 
 logger = Logger(service="tiktok-sync", child=True)
 
@@ -98,8 +100,6 @@ def _put_json(bucket: str, key: str, data: Any, *, work: bool = False) -> None:
 
 def _limits() -> dict:
     """Request sizes, fixed for the run so a part's batches are the same on every retry."""
-    from ..tiktok.settings import ClientSettings
-
     s = ClientSettings.from_env()
     return {"mapping_max_users": s.mapping_max_users, "mapping_max_bytes": s.mapping_max_bytes,
             "events_max": s.events_max}
@@ -112,8 +112,6 @@ def plan(event: dict, env: Environment, *, now: int | None = None) -> dict:
     options = inp.get("options") or {}
     dest_name = inp.get("destination")
     if not dest_name:
-        from ..errors import ConfigError
-
         raise ConfigError('the run input needs "destination": the name of a destination in the destinations file')
     dest = runs.load_destinations_object(env.data_bucket, env.destinations_key).get(dest_name)
     source = runs.resolve_source(inp.get("source"))

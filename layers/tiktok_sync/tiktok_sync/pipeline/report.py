@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from .. import aws, runs
@@ -249,8 +250,6 @@ def finish(event: dict, *, bucket: str, topic_arn: str = "", metrics: Any = None
 
 
 def _emit_metrics(metrics: Any, report: dict) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
     metrics.clear_metrics()  # the handler's metrics object outlives invocations
     metrics.add_dimension(name="destination", value=report["destination"] or "unknown")
     for key, value in report["rows"].items():

@@ -30,6 +30,8 @@ from ..event_grouping import group_events
 from ..ledger import BatchRecord, Ledger
 from ..parts import read_part
 from ..rejects import RejectsWriter
+from ..tiktok.audiences import map_users, mapping_batches
+from ..tiktok.events import track_events
 from .catch import error_from_catch
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -192,8 +194,6 @@ class AudienceJob(PartJob):
         return users, owner
 
     def batches(self) -> list[Batch]:
-        from ..tiktok.audiences import mapping_batches
-
         users, owner = self._users()
         out: list[Batch] = []
         start, n = 0, len(users)
@@ -213,8 +213,6 @@ class AudienceJob(PartJob):
         return out
 
     def send(self, client: Any, batch: Batch) -> BatchRecord:
-        from ..tiktok.audiences import map_users
-
         users, user_lines = batch.payload
         action = "delete" if self.dest.mode == "remove" else "add"
         outcome = map_users(client, advertiser_ids=list(self.dest.advertiser_ids), audience_ids=[self.audience_id],
@@ -258,8 +256,6 @@ class EventsJob(PartJob):
         return out
 
     def send(self, client: Any, batch: Batch) -> BatchRecord:
-        from ..tiktok.events import track_events
-
         event_set_id, chunk = batch.payload
         outcome = track_events(client, event_source=self.dest.event_source, event_source_id=event_set_id,
                                events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None)
@@ -270,10 +266,20 @@ class EventsJob(PartJob):
                            requests=outcome.requests)
 
 
-def send_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
-    """The sender Lambdas' one call: deliver the part, or (action record_failure) record it failed."""
-    kind = event["run"]["type"]
-    job = (AudienceJob if kind == "audience" else EventsJob)(event, client_factory, ledger_table)
+def _send(job_class: type[PartJob], event: dict, ledger_table: str, client_factory) -> dict:
+    if event["run"]["type"] != job_class.kind:
+        raise ValueError(f"a {event['run']['type']} part sent to the {job_class.kind} sender")
+    job = job_class(event, client_factory, ledger_table)
     if event.get("action") == "record_failure":
         return job.record_failure(error_from_catch(event.get("error")) or {"error": "UnknownError"})
     return job.deliver()
+
+
+def send_audience_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
+    """The audience sender's one call: deliver the part, or (action record_failure) record it failed."""
+    return _send(AudienceJob, event, ledger_table, client_factory)
+
+
+def send_events_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
+    """The offline-events sender's one call: deliver the part, or (action record_failure) record it failed."""
+    return _send(EventsJob, event, ledger_table, client_factory)

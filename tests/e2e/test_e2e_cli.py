@@ -1,0 +1,111 @@
+"""The command line's run / demo / authorize contracts (DESIGN §7), end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SAMPLES
+from tiktok_sync_local.cli import main
+from tiktok_sync_local.simulator import DEMO, Simulator
+
+CFG = {"destinations": {"vip": {"type": "audience", "advertiser_ids": [DEMO.advertiser_id],
+                                "audience_name": "CLI audience", "id_types": ["EMAIL", "PHONE"]}}}
+
+
+@pytest.fixture
+def files(tmp_path):
+    cfg = tmp_path / "destinations.json"
+    cfg.write_text(json.dumps(CFG))
+    data = tmp_path / "vip.csv"
+    data.write_text("EMAIL,PHONE\nann@example.com,2065550101\nbob@example.com,\nnot-an-email,\n")
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"tiktok/default": {"access_token": DEMO.access_token}}))
+    return cfg, data, secrets
+
+
+def test_run_against_an_external_tiktok_url(files, tmp_path, capsys):
+    cfg, data, secrets = files
+    with Simulator() as sim:  # a TikTok stand-in the CLI did not start
+        url = sim.start()
+        report_path = tmp_path / "report.json"
+        code = main(["run", str(data), "--config", str(cfg), "--destination", "vip", "--secrets", str(secrets),
+                     "--tiktok-url", url, "--report", str(report_path)])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        report = json.loads(report_path.read_text())
+        assert report["status"] == "SUCCEEDED"
+        assert report["rows"] == {"read": 3, "sent": 2, "rejected": 1, "skipped": 0, "failed": 0}
+        assert report["rejected_by_reason"] == {"invalid_email": 1}
+        [audience] = sim.audiences()
+        assert audience["name"] == "CLI audience" and len(sim.members(audience["audience_id"])) == 3
+        assert "parts done 1/1" in out
+        assert "ann@example.com" not in out and DEMO.access_token not in out
+
+
+def test_run_dry_run_exits_0_and_sends_nothing(files, tmp_path, capsys):
+    cfg, data, _ = files
+    with Simulator() as sim:
+        url = sim.start()
+        code = main(["run", str(data), "--config", str(cfg), "--destination", "vip", "--tiktok-url", url,
+                     "--dry-run", "--secrets", str(files[2])])
+        assert code == 0
+        assert "DRY_RUN" in capsys.readouterr().out
+        assert sim.audiences() == []
+
+
+def test_run_failed_exit_1_with_actionable_error(files, tmp_path, capsys):
+    cfg, data, _ = files
+    bad = tmp_path / "secrets.json"
+    bad.write_text(json.dumps({"tiktok/default": {"access_token": "revoked-token"}}))
+    with Simulator() as sim:
+        code = main(["run", str(data), "--config", str(cfg), "--destination", "vip", "--tiktok-url", sim.start(),
+                     "--secrets", str(bad)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "InvalidCredentialsError" in out and "authorize" in out and "revoked-token" not in out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--destination", "nope"], "not in the destinations file"),
+    (["--destination", "vip", "--secrets", "/nonexistent.json"], "cannot read the secrets file"),
+])
+def test_run_usage_errors_exit_2(files, capsys, args, needle):
+    cfg, data, _ = files
+    code = main(["run", str(data), "--config", str(cfg), *args])
+    assert code == 2 and needle in capsys.readouterr().err
+
+
+def test_authorize_stores_the_token_in_secrets_manager(capsys):
+    from moto import mock_aws
+
+    with Simulator() as sim, mock_aws():
+        import boto3
+
+        code = main(["authorize", "--app-id", DEMO.app_id, "--secret", DEMO.secret, "--auth-code", DEMO.auth_code,
+                     "--secret-name", "tiktok/brand", "--tiktok-url", sim.start()])
+        out = capsys.readouterr().out
+        assert code == 0 and "tiktok/brand" in out
+        stored = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId="tiktok/brand")["SecretString"])
+        assert stored["access_token"] and stored["access_token"] not in out
+        # the code is single use: a second exchange is refused with a clear message
+        code = main(["authorize", "--app-id", DEMO.app_id, "--secret", DEMO.secret, "--auth-code", DEMO.auth_code,
+                     "--secret-name", "tiktok/brand", "--tiktok-url", sim.base_url])
+        err = capsys.readouterr().err
+        assert code == 1 and "auth_code" in err.lower() and "Traceback" not in err
+
+
+def test_console_script_runs_the_demo_sample(tmp_path):
+    """The installed `tiktok-sync` entry point, in a fresh process: run with the built-in simulator."""
+    exe = ROOT / ".venv" / "bin" / "tiktok-sync"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tiktok_sync_local.cli"]
+    report = tmp_path / "r.json"
+    proc = subprocess.run([*cmd, "run", str(SAMPLES / "amperity-audience.csv"), "--config",
+                           str(SAMPLES / "destinations.json"), "--destination", "vip-audience", "--report", str(report)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(report.read_text())["rows"]["read"] == 55
+    assert "Traceback" not in proc.stderr
