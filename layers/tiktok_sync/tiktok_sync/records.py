@@ -67,14 +67,21 @@ def _identifier_normalizers(dest: Destination) -> dict[str, Any]:
 
 
 class _Identifiers:
-    """Hashes a row's identifier cells for a list of (field, positions)."""
+    """Hashes a row's identifier cells for a list of (field, positions).
+
+    Fields read from one column (the usual case) take a lean path: this runs once per row.
+    """
 
     def __init__(self, fields: list[str], cmap: ColumnMap, normalizers: dict[str, Any], header: list[str]) -> None:
-        self.plan = []
+        self.single = []  # (slot, normalizer, position, column name)
+        self.multi = []  # (slot, normalizer, positions, column names)
         for slot, field in enumerate(fields):
             pos = cmap.positions.get(field, ())
-            if pos:
-                self.plan.append((slot, normalizers[field], pos, [header[p] for p in pos]))
+            if len(pos) == 1:
+                self.single.append((slot, normalizers[field], pos[0], header[pos[0]]))
+            elif pos:
+                self.multi.append((slot, normalizers[field], pos, [header[p] for p in pos]))
+        self.plan = self.single + self.multi
         self.width = len(fields)
         self.dropped: Counter[str] = Counter()
 
@@ -82,7 +89,21 @@ class _Identifiers:
         out: list = [None] * self.width
         errors: list[tuple[str, str]] | None = None
         found = False
-        for slot, norm, positions, names in self.plan:
+        for slot, norm, p, name in self.single:
+            cell = cells[p]
+            if not cell:
+                continue
+            try:
+                h = norm(cell)
+            except InvalidValue as exc:
+                if errors is None:
+                    errors = []
+                errors.append((exc.reason, name))
+                continue
+            if h is not None:
+                out[slot] = [h] if multi_as_list else h
+                found = True
+        for slot, norm, positions, names in self.multi:
             hashes: list[str] = []
             for p, name in zip(positions, names):
                 cell = cells[p]
