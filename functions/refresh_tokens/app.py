@@ -6,7 +6,7 @@ EventBridge schedule) to refresh-or-check every secret named in env `CREDENTIALS
 Env `TOKEN_REFRESH_BEFORE_SECONDS` (default 172800) is the refresh window; it must be longer than
 the schedule's interval.
 Metrics (namespace env `POWERTOOLS_METRICS_NAMESPACE`, default TikTokSync): `TokenHealthy` 0/1 and
-`TokenRefreshed` per secret (dimension `secret`). Returns `{"checked", "healthy", "refreshed",
+`TokenRefreshed` per secret (dimension `secret`), and `UnhealthyTokens` (no dimension: the alarm's). Returns `{"checked", "healthy", "refreshed",
 "unhealthy", "skipped", "secrets": [{secret, status, error?, action?}]}` — never a token.
 """
 
@@ -24,10 +24,12 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "TikTokSync")
 logger = Logger(service=SERVICE)
 
 
-def _emit(name: str, value: int, secret: str) -> None:
-    # One EMF line per metric: the `secret` dimension differs per secret.
+def _emit(name: str, value: int, secret: str | None = None) -> None:
+    # One EMF line per metric: the `secret` dimension differs per secret; without one, the total
+    # the template's alarm watches.
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
-        metric.add_dimension(name="secret", value=secret)
+        if secret is not None:
+            metric.add_dimension(name="secret", value=secret)
 
 
 @logger.inject_lambda_context
@@ -47,4 +49,5 @@ def lambda_handler(event: dict, context: object) -> dict:
         elif r["status"] == "skipped" or r.get("action"):
             logger.warning("TikTok token check incomplete or expiring", extra=r)
     summary = {s: sum(r["status"] == s for r in results) for s in ("healthy", "refreshed", "unhealthy", "skipped")}
+    _emit("UnhealthyTokens", summary["unhealthy"])
     return {"checked": len(results), **summary, "secrets": results}

@@ -22,4 +22,5 @@ ENV = Environment.load()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event, context):
-    return finish(event, bucket=ENV.data_bucket, topic_arn=ENV.notifications_topic_arn, metrics=metrics)
+    return finish(event, bucket=ENV.data_bucket, ledger_table=ENV.ledger_table,
+                  topic_arn=ENV.notifications_topic_arn, metrics=metrics)

@@ -21,4 +21,5 @@ ENV = Environment.load()
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event, context):
-    return send_events_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV))
+    return send_events_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV),
+                             remaining_ms=context.get_remaining_time_in_millis)

@@ -44,9 +44,16 @@ def _print_counts(summary: dict, out=None) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False)
-        fh.write("\n")
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+    except OSError as exc:
+        raise ReportWriteError(f"{path}: cannot write the report ({exc.strerror})") from None
+
+
+class ReportWriteError(Exception):
+    pass
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -63,7 +70,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    rejects_fh = open(args.rejects, "w", encoding="utf-8", newline="") if args.rejects else None  # noqa: SIM115
+    try:
+        rejects_fh = open(args.rejects, "w", encoding="utf-8", newline="") if args.rejects else None  # noqa: SIM115
+    except OSError as exc:
+        print(f"error: {args.rejects}: cannot write the rejects file ({exc.strerror})", file=sys.stderr)
+        return EXIT_USAGE
     try:
         sink = RejectsWriter(rejects_fh) if rejects_fh else None
         summary = validate_local_file(args.file, dest, on_reject=sink)
@@ -219,9 +230,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         return args.func(args)
     except TikTokSyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if getattr(exc, "action", None) and exc.action not in str(exc):
+            print(f"what to do: {exc.action}", file=sys.stderr)
+        return EXIT_FAILED
+    except ReportWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: AWS: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

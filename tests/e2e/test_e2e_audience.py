@@ -91,7 +91,7 @@ def test_duplicate_notification_and_identical_reupload_give_one_run(make_pipelin
     obj["object"].update(key="incoming/vip/vip.csv", eTag=head["ETag"].strip('"'), size=head["ContentLength"],
                          versionId=head.get("VersionId", ""))
     result = pipe.aws.invoke("SplitFunction", event)
-    assert result["started"] == [] and "already started" in result["skipped"][0]["why"]
+    assert result["started"] == [] and "already synced" in result["skipped"][0]["why"]
     # 2. The same bytes uploaded again (a new object version, same ETag).
     before = len(pipe.aws.invocations)
     s3.put_object(Bucket=pipe.bucket, Key=key, Body=(tmp_path / "vip.csv").read_bytes())
@@ -171,3 +171,85 @@ def test_dry_run_sends_nothing(make_pipeline, sim, tmp_path):
     assert accounted(report)
     assert sim.audiences() == []
     assert not accepted_requests(sim, "segment/mapping") and not accepted_requests(sim, "segment/audience")
+
+
+def test_dry_run_does_not_block_the_real_sync(make_pipeline, sim, tmp_path):
+    pipe = make_pipeline(AUDIENCE_CFG)
+    write_audience(tmp_path / "vip.csv", 8)
+    dry = pipe.run_file(str(tmp_path / "vip.csv"), "vip", dry_run=True)
+    assert dry["status"] == "DRY_RUN"
+    real = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
+    assert real["status"] == "SUCCEEDED" and real["rows"]["sent"] == 8
+    assert real["run_id"] != dry["run_id"]
+
+
+def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, sim, tmp_path):
+    pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
+    expected = write_audience(tmp_path / "vip.csv", 300)
+    sim.faults.revoke_token_after("sim-access-token", calls=3)
+    first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
+    assert first["status"] == "PARTIAL"
+    sim.add_token("sim-access-token-2", advertiser_ids=["7000000000000000001"])
+    pipe.aws.client("secretsmanager").put_secret_value(
+        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-2"}))
+    again = pipe.run_file(str(tmp_path / "vip.csv"), "vip")  # identical bytes: continue the unfinished run
+    assert again["status"] == "SUCCEEDED" and again["run_id"] == first["run_id"]
+    assert again["rows"]["skipped"] == first["rows"]["sent"] and again["rows"]["sent"] == first["rows"]["failed"]
+    assert mapped_user_count(sim) == 300 and sim.members(again["audience"]["audience_id"]) == expected
+    # and now it is done: a third drop starts nothing
+    s3 = pipe.aws.client("s3")
+    before = len(pipe.aws.invocations)
+    s3.put_object(Bucket=pipe.bucket, Key="incoming/vip/vip.csv", Body=(tmp_path / "vip.csv").read_bytes())
+    assert pipe.aws.invocations[before]["result"]["started"] == []
+
+
+def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipeline, sim, tmp_path):
+    pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
+    write_audience(tmp_path / "vip.csv", 200)
+    sim.faults.revoke_token_after("sim-access-token", calls=3)
+    first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
+    assert first["status"] == "PARTIAL"
+    s3 = pipe.aws.client("s3")
+    s3.delete_object(Bucket=pipe.bucket, Key="incoming/vip/vip.csv")  # e.g. IncomingRetentionDays removed it
+    sim.add_token("sim-access-token-3", advertiser_ids=["7000000000000000001"])
+    pipe.aws.client("secretsmanager").put_secret_value(
+        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-3"}))
+    sfn = pipe.aws.client("stepfunctions")
+    # A destination change that reshapes the parts is refused with a clear error …
+    changed = json.loads(json.dumps(AUDIENCE_CFG))
+    changed["destinations"]["vip"]["id_types"] = ["PHONE", "EMAIL"]
+    s3.put_object(Bucket=pipe.bucket, Key="config/destinations.json", Body=json.dumps(changed).encode())
+    resume = {"destination": "vip", "run_id": first["run_id"], "options": {"resume": True}}
+    refused = pipe.follow(sfn.start_execution(stateMachineArn=pipe.state_machine_arn,
+                                              input=json.dumps(resume))["executionArn"], progress=lambda m: None)
+    assert refused["status"] == "FAILED" and "id_types" in refused["error"]["message"]
+    # … and with the destination as it was, the run resumes from its parts alone.
+    s3.put_object(Bucket=pipe.bucket, Key="config/destinations.json", Body=json.dumps(AUDIENCE_CFG).encode())
+    done = pipe.follow(sfn.start_execution(stateMachineArn=pipe.state_machine_arn,
+                                           input=json.dumps(resume))["executionArn"], progress=lambda m: None)
+    assert done["status"] == "SUCCEEDED", done
+    assert done["rows"]["sent"] + done["rows"]["skipped"] == 200 and mapped_user_count(sim) == 200
+
+
+def test_claimed_but_never_started_run_is_started_by_the_next_notification(make_pipeline, sim, tmp_path, root):
+    from tiktok_sync.runs import Source, claim, execution_name, run_id_for
+
+    pipe = make_pipeline(AUDIENCE_CFG)
+    s3 = pipe.aws.client("s3")
+    body = b"EMAIL\nx@example.com\n"
+    # Upload where no trigger fires, then fake a split Lambda that died between claim and start.
+    s3.put_object(Bucket=pipe.bucket, Key="staging/vip.csv", Body=body)
+    etag = s3.head_object(Bucket=pipe.bucket, Key="staging/vip.csv")["ETag"].strip('"')
+    source = Source(pipe.bucket, "incoming/vip/vip.csv", etag)
+    run_id = run_id_for(source)
+    table = pipe.aws.outputs["LedgerTableName"]
+    import os
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    claim(table, run_id, execution_name("vip", run_id), source)
+    s3.copy_object(Bucket=pipe.bucket, Key="incoming/vip/vip.csv", CopySource={"Bucket": pipe.bucket,
+                                                                              "Key": "staging/vip.csv"})
+    execs = pipe.aws.client("stepfunctions").list_executions(stateMachineArn=pipe.state_machine_arn)["executions"]
+    assert len(execs) == 1
+    report = pipe.follow(execs[0]["executionArn"], progress=lambda m: None)
+    assert report["status"] == "SUCCEEDED" and report["run_id"] == run_id

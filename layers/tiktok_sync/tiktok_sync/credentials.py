@@ -466,14 +466,15 @@ def authorize(
     Keys of an existing secret that are not about the token are kept. Returns
     {secret_name, version_id, created, app_id, advertiser_ids, scope, refreshable} — no token.
     """
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    sm = secrets_client or _default_secrets_client()
     now = time.time() if now is None else now
-    answer = oauth.exchange_auth_code(base_url, app_id=app_id, secret=secret, auth_code=auth_code)
+    # Secrets Manager first: the auth code is single use, so make sure the token can be stored
+    # before spending it.
     extra: dict[str, Any] = {}
     exists = True
     try:
+        sm = secrets_client or _default_secrets_client()
         current = sm.get_secret_value(SecretId=secret_name).get("SecretString")
         old = json.loads(current) if current else {}
         if isinstance(old, dict):
@@ -482,8 +483,13 @@ def authorize(
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise _read_error(secret_name, f"({exc.response.get('Error', {}).get('Code')})") from None
         exists = False
+    except BotoCoreError as exc:
+        raise ConfigError(f"cannot reach Secrets Manager for {secret_name!r}: {exc}",
+                          action="Set AWS credentials and a region (AWS_PROFILE / AWS_REGION), then authorize "
+                                 "again; the auth code was not used.") from None
     except ValueError:
         pass  # an existing secret that is not JSON is replaced
+    answer = oauth.exchange_auth_code(base_url, app_id=app_id, secret=secret, auth_code=auth_code)
     creds = Credentials(access_token=answer["access_token"], app_id=str(app_id), secret=secret, extra=extra)
     creds = creds.with_token_answer(answer, now=now)
     if exists:

@@ -166,10 +166,23 @@ class RunFailedError(TikTokSyncError):
     """The run ended FAILED: nothing was sent (bad file, bad config, credentials)."""
 
 
+class PartTimeoutError(TikTokSyncError):
+    """The sender stopped before its Lambda timeout; the state machine's Retry continues the part
+    (the ledger skips the batches already delivered)."""
+
+    action = "Nothing to do: the part continues in a new invocation."
+
+
+class FileTooLargeError(TikTokSyncError):
+    """The split step ran out of room (disk or time) for one file."""
+
+    action = "Drop the data as several smaller files (each is its own run); nothing was sent."
+
+
 class PartsFailedError(TikTokSyncError):
     """The run ended PARTIAL: some parts failed for good after retries."""
 
     action = "Fix the cause in the report, then resume the run: nothing already sent is sent again."
 
 
-RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError")
+RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError", "PartTimeoutError")

@@ -17,6 +17,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
+
 from . import aws
 
 TTL_SECONDS = 60 * 24 * 3600
@@ -54,14 +56,26 @@ class Ledger:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, rec: BatchRecord) -> None:
+    def record(self, rec: BatchRecord) -> BatchRecord:
+        """Store `rec` unless the batch is recorded already; returns the record that stands.
+
+        Two executions of one run at once (a resume started while the first still runs) may both
+        send a batch; only the first record counts it as sent, the other finds it and reports skipped.
+        """
         messages: dict[str, int] = {}
         rejected = [[line, messages.setdefault(msg[:300], len(messages))] for line, msg in rec.rejected]
         body = {"rows_sent": rec.rows_sent, "ids": rec.ids, "requests": rec.requests,
                 "messages": list(messages), "rejected": rejected}
-        aws.dynamodb().put_item(
-            TableName=self.table,
-            Item={"pk": {"S": self.pk}, "sk": {"S": f"{rec.batch:06d}"}, "execution": {"S": rec.execution},
-                  "outcome": {"S": json.dumps(body, separators=(",", ":"))},
-                  "expires_at": {"N": str(int(time.time()) + TTL_SECONDS)}},
-        )
+        try:
+            aws.dynamodb().put_item(
+                TableName=self.table,
+                Item={"pk": {"S": self.pk}, "sk": {"S": f"{rec.batch:06d}"}, "execution": {"S": rec.execution},
+                      "outcome": {"S": json.dumps(body, separators=(",", ":"))},
+                      "expires_at": {"N": str(int(time.time()) + TTL_SECONDS)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return self.done().get(rec.batch, rec)
+        return rec

@@ -120,9 +120,9 @@ class EventPartWriter:
                 fh.close()
                 n = len(parts) + 1
                 key = part_key(self.prefix, n)
-                with open(fh.name, "rb") as src:
-                    aws.s3().put_object(Bucket=self.bucket, Key=key, Body=src, ContentType="application/x-ndjson",
-                                        Tagging="kind=work")
+                with open(fh.name, "rb") as src:  # multipart when large (a part can pass 5 GB)
+                    aws.s3().upload_fileobj(src, self.bucket, key, ExtraArgs={
+                        "ContentType": "application/x-ndjson", "Tagging": "kind=work"})
                 parts.append(PartInfo(n, key, self._counts[i]))
         finally:
             self._dir.cleanup()

@@ -17,6 +17,7 @@ Records hold hashes only: plaintext emails and phones never leave this module.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from hashlib import sha256
@@ -304,7 +305,10 @@ class EventRows:
         if pattern.fullmatch(raw) is None:
             what = "a whole number" if integer else "a plain number (no currency symbols or thousands separators)"
             raise RowRejected(reasons.INVALID_NUMBER, self.col[field], f"{field} must be {what}")
-        return int(float(raw)) if integer else float(raw)
+        number = float(raw)
+        if not math.isfinite(number) or number > 1e15:
+            raise RowRejected(reasons.INVALID_NUMBER, self.col[field], f"{field} is out of range")
+        return int(number) if integer else number
 
 
 def _derived_event_id(event_set_id: str, event: str, event_time: int, user: dict, value: Any, item: dict) -> str:

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from . import aws
 from .config import parse_destinations
 from .errors import ConfigError, SourceNotFoundError
+from .reader import TEXT_EXTENSIONS
 
 INCOMING = "incoming/"
 _EXEC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -59,9 +60,10 @@ def run_id_for(source: Source, *, salt: str = "") -> str:
     return hashlib.sha256(ident.encode()).hexdigest()[:20]
 
 
-def execution_name(destination: str, run_id: str) -> str:
+def execution_name(destination: str, run_id: str, suffix: str = "") -> str:
     """Step Functions execution names: ≤ 80 characters of [A-Za-z0-9_.-]."""
-    return f"{_EXEC_UNSAFE.sub('-', destination)[:56]}-{run_id}"[:80]
+    tail = f"-{run_id}" + (f"-{suffix}" if suffix else "")
+    return f"{_EXEC_UNSAFE.sub('-', destination)[:80 - len(tail)]}{tail}"
 
 
 def destination_from_key(key: str) -> str | None:
@@ -101,11 +103,21 @@ def head_source(bucket: str, key: str, version_id: str = "") -> Source:
     try:
         head = aws.s3().head_object(**kwargs)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403"):
-            raise SourceNotFoundError(f"s3://{bucket}/{key} does not exist (or cannot be read)") from None
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise SourceNotFoundError(f"s3://{bucket}/{key} does not exist") from None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise SourceNotFoundError(
+                f"s3://{bucket}/{key}: access denied", action="Let the split function read it: sources outside "
+                "the data bucket go in the template parameter ExtraSourceObjectArns; nothing was sent.") from None
         raise
     return Source(bucket=bucket, key=key, etag=head.get("ETag", "").strip('"'),
                   version_id=head.get("VersionId") or version_id or "", size=int(head.get("ContentLength", 0)))
+
+
+def _supported(key: str) -> bool:
+    name = key.lower().removesuffix(".gz")
+    return name.endswith(TEXT_EXTENSIONS)
 
 
 def newest_under(bucket: str, prefix: str) -> Source:
@@ -113,8 +125,8 @@ def newest_under(bucket: str, prefix: str) -> Source:
     newest = None
     for page in aws.s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            if obj["Key"].endswith("/"):
-                continue
+            if obj["Key"].endswith("/") or not _supported(obj["Key"]):
+                continue  # folders, _SUCCESS and manifest markers of multi-file exports
             if newest is None or (obj["LastModified"], obj["Key"]) > (newest["LastModified"], newest["Key"]):
                 newest = obj
     if newest is None:
@@ -136,13 +148,29 @@ def resolve_source(spec: Any) -> Source:
 # --- claims -------------------------------------------------------------------------------------
 
 
-def claim(table: str, run_id: str, execution: str, source: Source, *, now: float | None = None) -> str | None:
-    """Claim `run_id` for `execution`. Returns None when claimed now, else the execution that holds it."""
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a run id, and how that run ended (None: still running, or it never reported)."""
+
+    execution: str
+    status: str | None
+
+
+FINAL_OK = ("SUCCEEDED",)
+FINAL_UNFINISHED = ("PARTIAL", "FAILED")
+
+
+def _claim_key(run_id: str) -> dict:
+    return {"pk": {"S": f"run#{run_id}"}, "sk": {"S": "claim"}}
+
+
+def claim(table: str, run_id: str, execution: str, source: Source, *, now: float | None = None) -> Claim | None:
+    """Claim `run_id` for `execution`. Returns None when claimed now, else the existing claim."""
     now = time.time() if now is None else now
     try:
         aws.dynamodb().put_item(
             TableName=table,
-            Item={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "claim"}, "execution": {"S": execution},
+            Item={**_claim_key(run_id), "execution": {"S": execution},
                   "source": {"S": f"s3://{source.bucket}/{source.key}"}, "etag": {"S": source.etag},
                   "claimed_at": {"N": str(int(now))}, "expires_at": {"N": str(int(now + CLAIM_TTL_SECONDS))}},
             ConditionExpression="attribute_not_exists(pk)",
@@ -151,16 +179,40 @@ def claim(table: str, run_id: str, execution: str, source: Source, *, now: float
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-    holder = aws.dynamodb().get_item(TableName=table, Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "claim"}},
-                                     ConsistentRead=True).get("Item", {})
-    return holder.get("execution", {}).get("S", "unknown")
+    return read_claim(table, run_id)
+
+
+def read_claim(table: str, run_id: str) -> Claim | None:
+    item = aws.dynamodb().get_item(TableName=table, Key=_claim_key(run_id), ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    return Claim(execution=item.get("execution", {}).get("S", "unknown"), status=item.get("status", {}).get("S"))
+
+
+def take_over(table: str, run_id: str, execution: str) -> None:
+    """A resume: the run now belongs to `execution` (its final status is cleared until it reports)."""
+    aws.dynamodb().update_item(
+        TableName=table, Key=_claim_key(run_id), UpdateExpression="SET execution = :e REMOVE #s",
+        ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":e": {"S": execution}})
+
+
+def finish_claim(table: str, run_id: str, execution: str, status: str) -> None:
+    """Record how the run ended, if `execution` still holds it (a later resume may have taken over)."""
+    try:
+        aws.dynamodb().update_item(
+            TableName=table, Key=_claim_key(run_id), UpdateExpression="SET #s = :s",
+            ConditionExpression="execution = :e", ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": status}, ":e": {"S": execution}})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
 
 
 def release(table: str, run_id: str, execution: str) -> None:
     """Drop a claim we made but could not act on (the execution did not start)."""
     try:
         aws.dynamodb().delete_item(
-            TableName=table, Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "claim"}},
+            TableName=table, Key=_claim_key(run_id),
             ConditionExpression="execution = :e", ExpressionAttributeValues={":e": {"S": execution}},
         )
     except ClientError as exc:

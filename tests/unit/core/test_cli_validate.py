@@ -75,3 +75,11 @@ def test_validate_missing_file(capsys, samples):
     code, out, err = run(["validate", "/nonexistent.csv", "--config", str(samples / "destinations.json"),
                           "--destination", "vip-audience"], capsys)
     assert code == 1 and "cannot open" in err
+
+
+@pytest.mark.parametrize("flag", ["--report", "--rejects"])
+def test_validate_unwritable_output_is_a_clear_error(samples, capsys, flag):
+    code, out, err = run(["validate", str(samples / "amperity-audience.csv"), "--config",
+                          str(samples / "destinations.json"), "--destination", "vip-audience",
+                          flag, "/nonexistent/dir/out"], capsys)
+    assert code == 2 and "cannot write" in err and "Traceback" not in err

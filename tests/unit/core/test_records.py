@@ -235,3 +235,10 @@ def test_records_hold_no_plaintext():
                                                                              phone="2065550100"))
     text = repr(rec).lower()
     assert "secret.person" not in text and "2065550100" not in text
+
+
+@pytest.mark.parametrize("field,raw", [("quantity", "1" * 400), ("value", "9" * 400), ("price", "1e999")])
+def test_absurd_numbers_are_rejected_not_crashing(field, raw):
+    with pytest.raises(RowRejected) as err:
+        processor(dest(type="offline_events"), EV_HEADER).process(ev_row(**{field: raw}))
+    assert err.value.reason == reasons.INVALID_NUMBER

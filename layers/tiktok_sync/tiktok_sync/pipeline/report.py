@@ -33,7 +33,8 @@ def _read_results(bucket: str, prefix: str, parts: list[dict]) -> dict[int, dict
             body = aws.s3().get_object(Bucket=bucket, Key=runs.result_key(prefix, int(part["part"])))["Body"].read()
             return int(part["part"]), json.loads(body)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            # Without s3:ListBucket a missing key answers AccessDenied rather than NoSuchKey.
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
                 return int(part["part"]), None
             raise
 
@@ -90,7 +91,12 @@ def build_report(state: dict, *, execution: str, started_at: str = "", now: floa
         report["warnings"].append("test_event_code is set: TikTok shows these events in Events Manager's "
                                   "Test Events tab only, not in reporting")
 
-    if error is not None:
+    if error is not None and plan.get("manifest_key") and prepare and not run.get("dry_run"):
+        # The Map itself failed (e.g. its manifest could not be read): count what the parts recorded.
+        _aggregate_parts(report, run, plan)
+        report["status"] = "PARTIAL" if rows["sent"] or rows["skipped"] else "FAILED"
+        report["error"] = error
+    elif error is not None:
         report["status"] = "FAILED"
         report["error"] = error
         rows["failed"] = max(0, valid)
@@ -129,6 +135,8 @@ def _aggregate_parts(report: dict, run: dict, plan: dict) -> None:
     rows = report["rows"]
     for part in manifest:
         res = results.get(int(part["part"]))
+        if res is not None and res.get("execution") not in (None, report["execution"]):
+            res = None  # an earlier execution's result: this one recorded nothing for the part
         if res is None:
             rows["failed"] += int(part["rows"])
             report["parts"]["failed"] += 1
@@ -221,7 +229,8 @@ def render_markdown(report: dict) -> str:
 # --- the step ------------------------------------------------------------------------------------
 
 
-def finish(event: dict, *, bucket: str, topic_arn: str = "", metrics: Any = None, now: float | None = None) -> dict:
+def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str = "", metrics: Any = None,
+           now: float | None = None) -> dict:
     """Input: {"state": <the execution state>, "execution", "started_at"}. Writes and announces the report."""
     state = event.get("state") or {}
     report = build_report(state, execution=event.get("execution", ""), started_at=event.get("started_at", ""),
@@ -233,6 +242,9 @@ def finish(event: dict, *, bucket: str, topic_arn: str = "", metrics: Any = None
                         ContentType="application/json")
     markdown = render_markdown(report)
     aws.s3().put_object(Bucket=bucket, Key=prefix + "report.md", Body=markdown.encode(), ContentType="text/markdown")
+    run = (state.get("plan") or {}).get("run") or {}
+    if ledger_table and run.get("run_id") and not run.get("dry_run") and report["status"] != "DRY_RUN":
+        runs.finish_claim(ledger_table, run["run_id"], report["execution"], report["status"])
     if metrics is not None:
         _emit_metrics(metrics, report)
     if topic_arn:

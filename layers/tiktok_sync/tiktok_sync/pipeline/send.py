@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from .. import aws, reasons, runs
 from ..config import Destination
-from ..errors import TikTokSyncError
+from ..errors import PartTimeoutError, TikTokSyncError
 from ..event_grouping import group_events
 from ..ledger import BatchRecord, Ledger
 from ..parts import read_part
@@ -35,6 +35,7 @@ from ..tiktok.events import track_events
 from .catch import error_from_catch
 
 logger = Logger(service="tiktok-sync", child=True)
+STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included) and the result write
 
 
 @dataclass
@@ -96,7 +97,9 @@ class PartJob:
         raise NotImplementedError
 
     # driver
-    def deliver(self) -> dict:
+    def deliver(self, remaining_ms: Callable[[], int] | None = None) -> dict:
+        """Send the part's batches not in the ledger. `remaining_ms` (the Lambda context's) lets it
+        stop before the Lambda timeout with PartTimeoutError; the state machine's Retry continues."""
         tally = PartTally(rows=len(self.rows))
         done = self.ledger.done()
         client = None
@@ -104,11 +107,14 @@ class PartJob:
             for batch in self.batches():
                 rec = done.get(batch.number)
                 if rec is None:
+                    if remaining_ms is not None and remaining_ms() < STOP_BEFORE_TIMEOUT_MS:
+                        raise PartTimeoutError(f"part {self.part['part']}: stopped before the Lambda timeout at "
+                                               f"batch {batch.number}; the state machine continues it")
                     if client is None:
                         client = self.client_factory(self.dest)
                     rec = self.send(client, batch)
                     rec.execution = self.execution
-                    self.ledger.record(rec)
+                    rec = self.ledger.record(rec)
                 tally.add_batch(rec, batch.lines, ours=rec.execution == self.execution)
         finally:
             if client is not None:
@@ -266,20 +272,22 @@ class EventsJob(PartJob):
                            requests=outcome.requests)
 
 
-def _send(job_class: type[PartJob], event: dict, ledger_table: str, client_factory) -> dict:
+def _send(job_class: type[PartJob], event: dict, ledger_table: str, client_factory, remaining_ms) -> dict:
     if event["run"]["type"] != job_class.kind:
         raise ValueError(f"a {event['run']['type']} part sent to the {job_class.kind} sender")
     job = job_class(event, client_factory, ledger_table)
     if event.get("action") == "record_failure":
         return job.record_failure(error_from_catch(event.get("error")) or {"error": "UnknownError"})
-    return job.deliver()
+    return job.deliver(remaining_ms)
 
 
-def send_audience_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
+def send_audience_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
+                       remaining_ms: Callable[[], int] | None = None) -> dict:
     """The audience sender's one call: deliver the part, or (action record_failure) record it failed."""
-    return _send(AudienceJob, event, ledger_table, client_factory)
+    return _send(AudienceJob, event, ledger_table, client_factory, remaining_ms)
 
 
-def send_events_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
+def send_events_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
+                     remaining_ms: Callable[[], int] | None = None) -> dict:
     """The offline-events sender's one call: deliver the part, or (action record_failure) record it failed."""
-    return _send(EventsJob, event, ledger_table, client_factory)
+    return _send(EventsJob, event, ledger_table, client_factory, remaining_ms)
