@@ -28,6 +28,7 @@ class ScanStats:
     rejected_by_reason: Counter = field(default_factory=Counter)
     dropped_identifiers: Counter = field(default_factory=Counter)
     default_currency_rows: int = 0
+    blank_lines: int = 0
 
     @property
     def rejected(self) -> int:
@@ -41,6 +42,7 @@ class ScanStats:
             "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
             "dropped_identifiers": dict(sorted(self.dropped_identifiers.items())),
             "default_currency_rows": self.default_currency_rows,
+            "blank_lines": self.blank_lines,
         }
 
 
@@ -86,6 +88,7 @@ class FileScan:
         finally:
             stats.read += read
             stats.valid += valid
+            stats.blank_lines = self.reader.blank_lines
             stats.dropped_identifiers.update(self.processor.dropped)
             self.processor.dropped.clear()
             if isinstance(self.processor, EventRows):
@@ -130,6 +133,8 @@ def validate_local_file(path: str, dest: Destination, *, now: int | None = None,
 
 def scan_warnings(dest: Destination, stats: ScanStats) -> list[str]:
     out = []
+    if stats.blank_lines:
+        out.append(f"{stats.blank_lines} blank line(s) skipped: in a file with several columns they are not rows")
     if stats.default_currency_rows:
         out.append(f"{stats.default_currency_rows} row(s) had a value but no currency: USD assumed "
                    "(set \"currency\" on the destination)")

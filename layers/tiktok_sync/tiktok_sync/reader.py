@@ -90,7 +90,9 @@ class QueryResultReader:
     """Reads one query-result file. Use `header` (names as written) and iterate `records()`.
 
     `records()` yields `(line, fields)`: `line` is the file line where the record starts (the
-    header is line 1), `fields` the list of cell strings, or `None` for a malformed row.
+    header is line 1), `fields` the list of cell strings, or `None` for a malformed row. Blank
+    lines of a several-column file are not rows (`blank_lines` counts them); in a one-column
+    file a blank line is a row with an empty value.
     """
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
@@ -114,6 +116,7 @@ class QueryResultReader:
                                   skipinitialspace=False, strict=False)
         self.header = self._read_header()
         self.width = len(self.header)
+        self.blank_lines = 0
 
     # --- whole-file checks ---
 
@@ -184,8 +187,11 @@ class QueryResultReader:
             last = reader.line_num
             if len(fields) == width:
                 yield start, fields
-            elif not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # a blank line is not a row
+            elif not fields:
+                if width == 1:
+                    yield start, [""]  # one column: an empty line is a row whose value is empty
+                else:
+                    self.blank_lines += 1  # not a row of an N-column file; counted, not lost
             else:
                 yield start, None
 

@@ -67,6 +67,17 @@ def _identifier_normalizers(dest: Destination) -> dict[str, Any]:
     }
 
 
+def _hash_cell(norm: Any, cell: str, column: str, errors: list[tuple[str, str]]) -> str | None:
+    """One cell's hash (None when empty); an invalid value is noted in `errors` as (reason, column)."""
+    if not cell:
+        return None
+    try:
+        return norm(cell)
+    except InvalidValue as exc:
+        errors.append((exc.reason, column))
+        return None
+
+
 class _Identifiers:
     """Hashes a row's identifier cells for a list of (field, positions).
 
@@ -88,41 +99,23 @@ class _Identifiers:
 
     def hash_row(self, cells: list[str], multi_as_list: bool) -> list:
         out: list = [None] * self.width
-        errors: list[tuple[str, str]] | None = None
+        errors: list[tuple[str, str]] = []
         found = False
         for slot, norm, p, name in self.single:
-            cell = cells[p]
-            if not cell:
-                continue
-            try:
-                h = norm(cell)
-            except InvalidValue as exc:
-                if errors is None:
-                    errors = []
-                errors.append((exc.reason, name))
-                continue
+            h = _hash_cell(norm, cells[p], name, errors)
             if h is not None:
                 out[slot] = [h] if multi_as_list else h
                 found = True
         for slot, norm, positions, names in self.multi:
             hashes: list[str] = []
             for p, name in zip(positions, names):
-                cell = cells[p]
-                if not cell:
-                    continue
-                try:
-                    h = norm(cell)
-                except InvalidValue as exc:
-                    if errors is None:
-                        errors = []
-                    errors.append((exc.reason, name))
-                    continue
+                h = _hash_cell(norm, cells[p], name, errors)
                 if h is not None and h not in hashes:
                     hashes.append(h)
             if hashes:
                 out[slot] = hashes if (multi_as_list or len(hashes) > 1) else hashes[0]
                 found = True
-        if errors is not None:
+        if errors:
             if not found:
                 raise RowRejected(*errors[0])
             for reason, _ in errors:

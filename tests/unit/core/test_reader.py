@@ -69,9 +69,16 @@ def test_malformed_rows_rejected_file_goes_on():
     assert rows == [(2, ["1", "2"]), (3, None), (4, None), (5, ["5", "6"])]
 
 
-def test_blank_lines_are_not_rows():
+def test_blank_lines_are_not_rows_of_a_several_column_file():
     r, rows = read(b"A,B\n\n1,2\n\n")
     assert rows == [(3, ["1", "2"])]
+    assert r.blank_lines == 2
+
+
+def test_blank_lines_of_a_one_column_file_are_empty_rows():
+    r, rows = read(b"EMAIL\na@x.com\n\nb@x.com\n")
+    assert rows == [(2, ["a@x.com"]), (3, [""]), (4, ["b@x.com"])]
+    assert r.blank_lines == 0
 
 
 def test_header_only_file_has_no_rows():
