@@ -10,6 +10,7 @@ State is guarded by one lock; the read methods return copies.
 from __future__ import annotations
 
 import copy
+import signal
 import threading
 import time
 
@@ -194,6 +195,11 @@ def serve_forever(
     """Run a simulator in the foreground until interrupted (`tiktok-sync simulator`)."""
     sim = Simulator(seed=seed)
     sim.poll_interval = 0.5
+
+    def _terminate(signum, frame):  # SIGTERM (and SIGINT where a shell left it ignored) stop cleanly
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         url = sim.start(port=port, host=host, log_requests=log_requests)
         print(
