@@ -115,3 +115,11 @@ def test_token_refresh_schedule_checks_the_token(make_pipeline, sim):
     summary = next(r["result"] for r in results if "result" in r)
     assert summary["checked"] >= 1 and summary["healthy"] >= 1
     assert "sim-access-token" not in json.dumps(summary)
+
+
+def test_gzip_and_tab_delimited_drops(make_pipeline, sim, tmp_path):
+    pipe = make_pipeline(CFG)
+    gz = tmp_path / "list.tsv.gz"
+    gz.write_bytes(gzip.compress("\ufeffEMAIL\tNOTE\r\na@example.com\tx\r\nb@example.com\t\"y\tz\"\r\n".encode()))
+    report = pipe.run_file(str(gz), "vip-audience")
+    assert report["status"] == "SUCCEEDED" and report["rows"]["sent"] == 2 and accounted(report)
