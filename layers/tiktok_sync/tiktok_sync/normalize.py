@@ -48,10 +48,6 @@ class InvalidValue(ValueError):
         self.detail = detail
 
 
-def is_empty(cell: str) -> bool:
-    return cell.strip() in EMPTY_MARKERS
-
-
 def is_sha256_hex(value: str) -> bool:
     """True for exactly 64 lowercase hex characters (callers lowercase first)."""
     return len(value) == 64 and not value.encode("ascii", "replace").translate(None, _HEX)
@@ -61,10 +57,6 @@ def _prehashed(value: str) -> str | None:
     """`value` lowercased when it is a SHA-256 hex digest already (any case), else None."""
     low = value.lower()
     return low if is_sha256_hex(low) else None
-
-
-def sha256_hex(value: str) -> str:
-    return sha256(value.encode()).hexdigest()
 
 
 # --- email -------------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ INVALID_NUMBER = "invalid_number"  # value / price / quantity not a plain non-ne
 INVALID_EVENT_CHANNEL = "invalid_event_channel"
 INVALID_CONTENT_TYPE = "invalid_content_type"
 INVALID_SHOP_ID = "invalid_shop_id"  # > 64 characters, a URL, or contains < >
-INCONSISTENT_EVENT = "inconsistent_event"  # a row of an event disagrees with the event's first row
 
 # --- delivery ---
 REJECTED_BY_API = "rejected_by_api"  # TikTok refused this record (isolated by bisecting its batch)
@@ -53,6 +52,5 @@ ALL = (
     INVALID_EVENT_CHANNEL,
     INVALID_CONTENT_TYPE,
     INVALID_SHOP_ID,
-    INCONSISTENT_EVENT,
     REJECTED_BY_API,
 )

@@ -8,7 +8,6 @@ value-free explanation, or TikTok's message for `rejected_by_api`). Never the ce
 from __future__ import annotations
 
 import csv
-import io
 from typing import TextIO
 
 HEADER = ("row", "reason", "column", "detail")
@@ -26,10 +25,3 @@ class RejectsWriter:
         self._writer.writerow((line, reason, column or "", detail))
         self.count += 1
 
-
-def render(rows: list[tuple[int, str, str | None, str]]) -> str:
-    buf = io.StringIO()
-    writer = RejectsWriter(buf)
-    for row in rows:
-        writer(*row)
-    return buf.getvalue()

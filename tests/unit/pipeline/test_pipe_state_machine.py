@@ -1,0 +1,46 @@
+"""The state machine's Retry/Catch names are the library's error classes (they are API)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tiktok_sync import errors
+
+
+def definition(root) -> dict:
+    text = (root / "statemachine" / "sync.asl.json").read_text()
+    return json.loads(re.sub(r"\$\{MapConcurrency\}", "4", text))
+
+
+def walk_states(states: dict):
+    for name, state in states.items():
+        yield name, state
+        if state.get("Type") == "Map":
+            yield from walk_states(state["ItemProcessor"]["States"])
+
+
+def test_senders_retry_every_retryable_error(root):
+    states = dict(walk_states(definition(root)["States"]))
+    for sender in ("Send the audience members", "Send the offline events"):
+        retried = {n for r in states[sender]["Retry"] for n in r["ErrorEquals"]}
+        assert set(errors.RETRYABLE_ERROR_NAMES) <= retried, sender
+
+
+def test_every_named_error_in_the_definition_exists(root):
+    names = set()
+    for _, state in walk_states(definition(root)["States"]):
+        for rule in state.get("Retry", []) + state.get("Catch", []):
+            names.update(rule["ErrorEquals"])
+        if state.get("Type") == "Fail" and "Error" in state:
+            names.add(state["Error"])
+    ours = {n for n in names if not n.startswith(("States.", "Lambda."))}
+    assert ours and all(isinstance(getattr(errors, n, None), type) for n in ours), ours
+
+
+def test_every_task_has_a_retry_and_every_fallible_state_a_catch(root):
+    for name, state in walk_states(definition(root)["States"]):
+        if state.get("Type") == "Task":
+            assert state.get("Retry"), name
+        if state.get("Type") in ("Task", "Map") and name != "Write the run report":
+            assert state.get("Catch"), name
