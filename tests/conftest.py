@@ -34,3 +34,16 @@ def samples() -> pathlib.Path:
 @pytest.fixture
 def root() -> pathlib.Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _library_logger_propagates():
+    """Importing a Lambda handler hands the `tiktok_sync` logger to Powertools (propagate off);
+    put it back so caplog sees library logs in every test."""
+    import logging
+
+    lib = logging.getLogger("tiktok_sync")
+    lib.handlers = [logging.NullHandler()]
+    lib.propagate = True
+    lib.setLevel(logging.NOTSET)
+    yield

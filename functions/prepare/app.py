@@ -6,12 +6,14 @@ errors (InvalidCredentialsError, MissingPermissionError, AdvertiserNotFoundError
 """
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from tiktok_sync.environment import Environment
 from tiktok_sync.pipeline.clients import client_for
 from tiktok_sync.pipeline.prepare import prepare
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
 tracer = Tracer()
 ENV = Environment.load()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tiktok_sync import credentials
@@ -22,6 +23,7 @@ from tiktok_sync import credentials
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "tiktok-sync")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "TikTokSync")
 logger = Logger(service=SERVICE)
+copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
 
 
 def _emit(name: str, value: int, secret: str | None = None) -> None:

@@ -7,12 +7,14 @@ with `error` unless the status is SUCCEEDED or DRY_RUN.
 """
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from tiktok_sync.environment import Environment
 from tiktok_sync.pipeline.report import finish
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
 tracer = Tracer()
 metrics = EphemeralMetrics()  # no state shared between invocations (dimensions differ per run)
 ENV = Environment.load()

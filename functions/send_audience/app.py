@@ -8,12 +8,14 @@ machine's Retry, and the permanent ones for its Catch.
 """
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from tiktok_sync.environment import Environment
 from tiktok_sync.pipeline.clients import sender_factory
 from tiktok_sync.pipeline.send import send_audience_part
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
 tracer = Tracer()
 ENV = Environment.load()
 

@@ -8,11 +8,13 @@
 """
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from tiktok_sync.environment import Environment
 from tiktok_sync.pipeline.plan import plan, start_from_s3
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
 tracer = Tracer()
 ENV = Environment.load()
 
