@@ -5,20 +5,11 @@ creates; remove mode never creates). Offline events: checks the token. Raises th
 errors (InvalidCredentialsError, MissingPermissionError, AdvertiserNotFoundError, …).
 """
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
-from tiktok_sync.environment import Environment
+from tiktok_sync.lambda_entry import ENV, handler
 from tiktok_sync.pipeline.clients import client_for
 from tiktok_sync.pipeline.prepare import prepare
 
-logger = Logger()
-copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
-tracer = Tracer()
-ENV = Environment.load()
 
-
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@handler
 def lambda_handler(event, context):
     return prepare(event, ledger_table=ENV.ledger_table, client_factory=client_for)

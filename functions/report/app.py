@@ -6,22 +6,15 @@ Returns {"status", "report_key", "rows", "error", "cause"}; the state machine fa
 with `error` unless the status is SUCCEEDED or DRY_RUN.
 """
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
-from tiktok_sync.environment import Environment
+from tiktok_sync.lambda_entry import ENV, handler
 from tiktok_sync.pipeline.report import finish
 
-logger = Logger()
-copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
-tracer = Tracer()
 metrics = EphemeralMetrics()  # no state shared between invocations (dimensions differ per run)
-ENV = Environment.load()
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@handler
 @metrics.log_metrics
 def lambda_handler(event, context):
     return finish(event, bucket=ENV.data_bucket, ledger_table=ENV.ledger_table,

@@ -3,25 +3,17 @@
 Input {"part": {"part", "key", "rows"}, "run": <plan.run>, "prepare": {...}, "execution": <name>}
 (plus {"action": "record_failure", "error": {...}} from the Catch). Delivers the part batch by batch
 through the ledger and writes results/part-NNNNN.json; returns the part's row counts. Raises the
-retryable named errors (RateLimitedError, TransientApiError, AudienceNotReadyError) for the state
+retryable named errors (RateLimitedError, TransientApiError, AudienceNotReadyError,
+PartTimeoutError near the Lambda timeout) for the state
 machine's Retry, and the permanent ones for its Catch.
 """
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
-from tiktok_sync.environment import Environment
+from tiktok_sync.lambda_entry import ENV, handler
 from tiktok_sync.pipeline.clients import sender_factory
 from tiktok_sync.pipeline.send import send_audience_part
 
-logger = Logger()
-copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
-tracer = Tracer()
-ENV = Environment.load()
 
-
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@handler
 def lambda_handler(event, context):
     return send_audience_part(event, ledger_table=ENV.ledger_table, client_factory=sender_factory(ENV),
-                               remaining_ms=context.get_remaining_time_in_millis)
+                              remaining_ms=context.get_remaining_time_in_millis)

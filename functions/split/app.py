@@ -7,20 +7,11 @@
   ConfigError / BadFileError / SourceNotFoundError for a run that cannot start.
 """
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
-from tiktok_sync.environment import Environment
+from tiktok_sync.lambda_entry import ENV, handler
 from tiktok_sync.pipeline.plan import plan, start_from_s3
 
-logger = Logger()
-copy_config_to_registered_loggers(source_logger=logger, include={"tiktok_sync"})  # library logs as JSON too
-tracer = Tracer()
-ENV = Environment.load()
 
-
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@handler
 def lambda_handler(event, context):
     if "Records" in event:
         return start_from_s3(event, ENV)
