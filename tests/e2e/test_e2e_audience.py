@@ -37,6 +37,13 @@ def write_audience(path, n: int, *, start: int = 0) -> set[tuple[str, str]]:
     return expected
 
 
+def reauthorize(pipe, sim, token: str) -> None:
+    """What a user does after InvalidCredentialsError: a new token, stored in the credentials secret."""
+    sim.add_token(token, advertiser_ids=["7000000000000000001"])
+    pipe.aws.client("secretsmanager").put_secret_value(
+        SecretId="tiktok/default", SecretString=json.dumps({"access_token": token}))
+
+
 def mapped_user_count(sim) -> int:
     return sum(len(req["body"]["batch_data"]) for req in accepted_requests(sim, "segment/mapping"))
 
@@ -146,9 +153,7 @@ def test_redrive_after_permanent_failure_sends_nothing_twice(make_pipeline, sim,
     assert delivered_first == first["rows"]["sent"]
     # The user re-authorizes (a new token in the secret); the run is resumed (the console
     # "redrive" input in events/statemachine/console-resume.json).
-    sim.add_token("sim-access-token-2", advertiser_ids=["7000000000000000001"])
-    pipe.aws.client("secretsmanager").put_secret_value(
-        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-2"}))
+    reauthorize(pipe, sim, "sim-access-token-2")
     sfn = pipe.aws.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=pipe.state_machine_arn, input=json.dumps({
         "destination": "vip", "source": {"bucket": pipe.bucket, "key": "incoming/vip/vip.csv"},
@@ -189,9 +194,7 @@ def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, s
     sim.faults.revoke_token_after("sim-access-token", calls=3)
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL"
-    sim.add_token("sim-access-token-2", advertiser_ids=["7000000000000000001"])
-    pipe.aws.client("secretsmanager").put_secret_value(
-        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-2"}))
+    reauthorize(pipe, sim, "sim-access-token-2")
     again = pipe.run_file(str(tmp_path / "vip.csv"), "vip")  # identical bytes: continue the unfinished run
     assert again["status"] == "SUCCEEDED" and again["run_id"] == first["run_id"]
     assert again["rows"]["skipped"] == first["rows"]["sent"] and again["rows"]["sent"] == first["rows"]["failed"]
@@ -211,9 +214,7 @@ def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipelin
     assert first["status"] == "PARTIAL"
     s3 = pipe.aws.client("s3")
     s3.delete_object(Bucket=pipe.bucket, Key="incoming/vip/vip.csv")  # e.g. IncomingRetentionDays removed it
-    sim.add_token("sim-access-token-3", advertiser_ids=["7000000000000000001"])
-    pipe.aws.client("secretsmanager").put_secret_value(
-        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-3"}))
+    reauthorize(pipe, sim, "sim-access-token-3")
     sfn = pipe.aws.client("stepfunctions")
     # A destination change that reshapes the parts is refused with a clear error …
     changed = json.loads(json.dumps(AUDIENCE_CFG))
