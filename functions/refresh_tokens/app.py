@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from tiktok_sync import credentials
+from tiktok_sync.tiktok import credentials
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "tiktok-sync")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "TikTokSync")

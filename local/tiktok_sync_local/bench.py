@@ -154,9 +154,9 @@ def _peak_rss_mb() -> float:
 
 def measure_validate(path: str, config: dict, destination: str) -> dict:
     """Run in a fresh interpreter: scan the whole file like `tiktok-sync validate`."""
-    from tiktok_sync.config import validate_destinations
-    from tiktok_sync.intake import FileScan
-    from tiktok_sync.reader import open_local
+    from tiktok_sync.config.destinations import validate_destinations
+    from tiktok_sync.intake.reader import open_local
+    from tiktok_sync.intake.scan import FileScan
 
     dest = validate_destinations(config).get(destination)
     start = time.perf_counter()

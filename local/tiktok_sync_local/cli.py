@@ -60,10 +60,10 @@ class ReportWriteError(Exception):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from tiktok_sync.config import load_destinations
+    from tiktok_sync.config.destinations import load_destinations
     from tiktok_sync.errors import BadFileError, ConfigError
-    from tiktok_sync.intake import validate_local_file
-    from tiktok_sync.rejects import RejectsWriter
+    from tiktok_sync.intake.rejects import RejectsWriter
+    from tiktok_sync.intake.scan import validate_local_file
 
     try:
         dest = load_destinations(args.config).get(args.destination)
@@ -123,7 +123,7 @@ def _load_secrets(path: str | None) -> dict | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
-    from tiktok_sync.config import parse_destinations
+    from tiktok_sync.config.destinations import parse_destinations
     from tiktok_sync.errors import ConfigError
 
     from .runner import LocalPipeline
@@ -171,7 +171,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 
 
 def cmd_authorize(args: argparse.Namespace) -> int:
-    from tiktok_sync.credentials import authorize
+    from tiktok_sync.tiktok.credentials import authorize
 
     summary = authorize(app_id=args.app_id, secret=args.secret, auth_code=args.auth_code,
                         secret_name=args.secret_name, base_url=args.tiktok_url)

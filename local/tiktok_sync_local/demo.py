@@ -16,7 +16,7 @@ import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 
-from tiktok_sync.config import parse_destinations
+from tiktok_sync.config.destinations import parse_destinations
 
 from .runner import ROOT, LocalPipeline
 from .summary import print_report

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from tiktok_sync.config import parse_destinations
+from tiktok_sync.config.destinations import parse_destinations
 from tiktok_sync_local.runner import LocalPipeline
 from tiktok_sync_local.simulator import DEMO, Simulator
 

@@ -233,7 +233,7 @@ def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipelin
 
 
 def test_claimed_but_never_started_run_is_started_by_the_next_notification(make_pipeline, sim, tmp_path, root):
-    from tiktok_sync.runs import Source, claim, execution_name, run_id_for
+    from tiktok_sync.state.runs import Source, claim, execution_name, run_id_for
 
     pipe = make_pipeline(AUDIENCE_CFG)
     s3 = pipe.aws.client("s3")

@@ -6,8 +6,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tiktok_sync import aws, runs
-from tiktok_sync.ledger import BatchRecord, Ledger
+from tiktok_sync import aws
+from tiktok_sync.state import runs
+from tiktok_sync.state.ledger import BatchRecord, Ledger
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ import pytest
 from moto import mock_aws
 from test_tt_sim_support import ADV1, ADV2, TOKEN, client_for, resetting_server
 
-from tiktok_sync.credentials import CredentialsProvider
 from tiktok_sync.errors import (
     AdvertiserNotFoundError,
     InvalidCredentialsError,
@@ -22,6 +21,7 @@ from tiktok_sync.errors import (
 )
 from tiktok_sync.tiktok import api
 from tiktok_sync.tiktok.client import TikTokClient
+from tiktok_sync.tiktok.credentials import CredentialsProvider
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,9 @@ import pytest
 from moto import mock_aws
 from test_tt_sim_support import ADV1, ADV2, TOKEN, client_for
 
-from tiktok_sync import credentials
-from tiktok_sync.credentials import CredentialsProvider
 from tiktok_sync.errors import InvalidCredentialsError, InvalidRequestError
-from tiktok_sync.tiktok import oauth
+from tiktok_sync.tiktok import credentials, oauth
+from tiktok_sync.tiktok.credentials import CredentialsProvider
 from tiktok_sync_local.simulator import DEMO
 
 pytestmark = pytest.mark.integration

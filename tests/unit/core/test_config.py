@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from tiktok_sync.config import Destination, load_destinations, parse_destinations, validate_destinations
+from tiktok_sync.config.destinations import (
+    Destination,
+    load_destinations,
+    parse_destinations,
+    validate_destinations,
+)
 from tiktok_sync.errors import ConfigError
 
 AUD = {"type": "audience", "advertiser_ids": ["7000000000000000001"], "audience_name": "VIP"}

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from tiktok_sync import reasons
-from tiktok_sync.normalize import (
+from tiktok_sync.intake.normalize import (
     InvalidValue,
     email_normalizer,
     is_sha256_hex,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tiktok_sync.errors import BadFileError
-from tiktok_sync.reader import QueryResultReader
+from tiktok_sync.intake.reader import QueryResultReader
 
 
 def read(data: bytes, name: str = "file.csv"):

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tiktok_sync import reasons
-from tiktok_sync.config import validate_destinations
+from tiktok_sync.config.destinations import validate_destinations
+from tiktok_sync.config.presets import resolve_columns
 from tiktok_sync.errors import BadFileError
-from tiktok_sync.presets import resolve_columns
-from tiktok_sync.records import RowRejected, row_processor
+from tiktok_sync.intake.records import RowRejected, row_processor
 
 NOW = int(datetime(2026, 11, 22, 12, tzinfo=UTC).timestamp())
 RECENT = "2026-11-20T10:00:00Z"

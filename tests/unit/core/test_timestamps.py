@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tiktok_sync import reasons
-from tiktok_sync.normalize import InvalidValue
-from tiktok_sync.timestamps import check_window, parse_timestamp
+from tiktok_sync.intake.normalize import InvalidValue
+from tiktok_sync.intake.timestamps import check_window, parse_timestamp
 
 
 def utc(*args) -> int:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tiktok_sync.config import validate_destinations
-from tiktok_sync.event_grouping import group_events
+from tiktok_sync.config.destinations import validate_destinations
+from tiktok_sync.tiktok.event_grouping import group_events
 
 
 def dest(**kw):

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiktok_sync.parts import EventPartWriter, _audience_line, event_key
+from tiktok_sync.partitions.parts import EventPartWriter, _audience_line, event_key
 
 HEX = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 VALUE = st.one_of(st.none(), HEX, st.lists(HEX, min_size=2, max_size=4))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_sync.runs import Source, destination_from_key, execution_name, run_id_for
+from tiktok_sync.state.runs import Source, destination_from_key, execution_name, run_id_for
 
 
 def test_run_id_depends_on_bucket_key_and_etag_not_version():

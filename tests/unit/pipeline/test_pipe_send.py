@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_sync.config import validate_destinations
+from tiktok_sync.config.destinations import validate_destinations
 from tiktok_sync.pipeline import send
 
 H = [f"{i:064x}" for i in range(5000)]

@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 from test_tt_support import FakeTikTok, Http, fail, make_client, ok
 
-from tiktok_sync import credentials
-from tiktok_sync.credentials import Credentials, CredentialsProvider
 from tiktok_sync.errors import ConfigError, InvalidCredentialsError
+from tiktok_sync.tiktok import credentials
+from tiktok_sync.tiktok.credentials import Credentials, CredentialsProvider
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 OLD, NEW, REFRESH, APP_SECRET = "old-TOKEN-aaaa1111", "new-TOKEN-bbbb2222", "refresh-RRRR3333", "app-SECRET-4444"

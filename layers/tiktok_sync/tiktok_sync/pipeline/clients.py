@@ -9,11 +9,11 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities import parameters
 
 from .. import aws
-from ..config import Destination
-from ..credentials import CredentialsProvider
+from ..config.destinations import Destination
 from ..environment import Environment
 from ..tiktok import ratelimit
 from ..tiktok.client import TikTokClient
+from ..tiktok.credentials import CredentialsProvider
 from ..tiktok.settings import ClientSettings
 
 _providers: dict[str, CredentialsProvider] = {}

@@ -23,15 +23,16 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from .. import aws, runs
-from ..config import Destination
+from .. import aws
+from ..config.destinations import Destination
 from ..environment import Environment
 from ..errors import ConfigError, FileTooLargeError
-from ..intake import FileScan, scan_warnings
-from ..parts import AudiencePartWriter, EventPartWriter
-from ..reader import QueryResultReader
-from ..rejects import RejectsWriter
-from ..runs import Source
+from ..intake.reader import QueryResultReader
+from ..intake.rejects import RejectsWriter
+from ..intake.scan import FileScan, scan_warnings
+from ..partitions.parts import AudiencePartWriter, EventPartWriter
+from ..state import runs
+from ..state.runs import Source
 from ..tiktok.settings import ClientSettings
 
 logger = Logger(service="tiktok-sync", child=True)

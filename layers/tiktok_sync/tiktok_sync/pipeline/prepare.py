@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from .. import aws
-from ..config import Destination
+from ..config.destinations import Destination
 from ..errors import AudienceNotFoundError, InvalidRequestError, TikTokApiError
 from ..tiktok.audiences import ensure_audience, get_audiences
 from ..tiktok.oauth import check_token

@@ -17,8 +17,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from .. import aws, runs
-from ..config import ID_TYPES
+from .. import aws
+from ..config.destinations import ID_TYPES
+from ..state import runs
 from .catch import error_from_catch
 
 logger = Logger(service="tiktok-sync", child=True)

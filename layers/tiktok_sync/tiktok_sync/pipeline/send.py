@@ -23,14 +23,15 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import aws, reasons, runs
-from ..config import Destination
+from .. import aws, reasons
+from ..config.destinations import Destination
 from ..errors import PartTimeoutError, TikTokSyncError
-from ..event_grouping import group_events
-from ..ledger import BatchRecord, Ledger
-from ..parts import read_part
-from ..rejects import RejectsWriter
+from ..intake.rejects import RejectsWriter
+from ..partitions.parts import read_part
+from ..state import runs
+from ..state.ledger import BatchRecord, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
+from ..tiktok.event_grouping import group_events
 from ..tiktok.events import track_events
 from .catch import error_from_catch
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from . import aws
+from .. import aws
 
 TTL_SECONDS = 60 * 24 * 3600
 

@@ -19,7 +19,7 @@ import re
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from . import reasons
+from .. import reasons
 from .normalize import InvalidValue
 
 WINDOW_SECONDS = 28 * 24 * 3600

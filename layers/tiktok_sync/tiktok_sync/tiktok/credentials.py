@@ -25,14 +25,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import (
-    ConfigError,
-    InvalidCredentialsError,
-    RetryableApiError,
-    TikTokApiError,
-)
-from .tiktok import oauth
-from .tiktok.client import TikTokClient
+from ..errors import ConfigError, InvalidCredentialsError, RetryableApiError, TikTokApiError
+from . import oauth
+from .client import TikTokClient
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Destination
+from ..config.destinations import Destination
 
 
 @dataclass

@@ -26,7 +26,7 @@ from hashlib import sha256
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from . import reasons
+from .. import reasons
 
 EMPTY_MARKERS = frozenset({"", "N/A", "n/a", "NULL", "null", "Null", "None", "NONE", "none"})
 

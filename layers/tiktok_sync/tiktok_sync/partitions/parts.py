@@ -19,8 +19,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import aws
-from .runs import part_key
+from .. import aws
+from ..state.runs import part_key
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 MAX_EVENT_PARTITIONS = 500

@@ -16,8 +16,8 @@ from typing import Any
 
 import phonenumbers
 
+from ..errors import ConfigError
 from . import catalog, presets
-from .errors import ConfigError
 
 DEFAULT_CREDENTIALS = "tiktok/default"
 ID_TYPES = ("EMAIL", "PHONE", "IDFA", "AAID")

@@ -23,8 +23,10 @@ from collections import Counter
 from hashlib import sha256
 from typing import Any
 
-from . import catalog, reasons
-from .config import PIXEL_CODE, TIKTOK_ID, Destination
+from .. import reasons
+from ..config import catalog
+from ..config.destinations import PIXEL_CODE, TIKTOK_ID, Destination
+from ..config.presets import ColumnMap
 from .normalize import (
     EMPTY_MARKERS,
     InvalidValue,
@@ -33,7 +35,6 @@ from .normalize import (
     normalize_maid,
     phone_normalizer,
 )
-from .presets import ColumnMap
 from .timestamps import check_window, parse_timestamp
 
 

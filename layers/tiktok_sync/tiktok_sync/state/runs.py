@@ -26,10 +26,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import aws
-from .config import parse_destinations
-from .errors import ConfigError, SourceNotFoundError
-from .reader import TEXT_EXTENSIONS
+from .. import aws
+from ..config.destinations import parse_destinations
+from ..errors import ConfigError, SourceNotFoundError
+from ..intake.reader import TEXT_EXTENSIONS
 
 INCOMING = "incoming/"
 _EXEC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

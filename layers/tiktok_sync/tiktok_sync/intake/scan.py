@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from . import reasons
-from .config import Destination
-from .presets import resolve_columns
+from .. import reasons
+from ..config.destinations import Destination
+from ..config.presets import resolve_columns
 from .reader import QueryResultReader
 from .records import AudienceRows, EventRows, RowRejected, row_processor
 

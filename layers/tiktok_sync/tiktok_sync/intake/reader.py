@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .errors import BadFileError
+from ..errors import BadFileError
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".psv", ".txt")
 _DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}

@@ -1,0 +1,1 @@
+"""Run state: run identity and claims, where a run's files live, the batch ledger."""
