@@ -11,7 +11,7 @@ STACK ?= tiktok-sync
 FN ?= split
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-unit test-integration test-e2e lint bench demo simulator build deploy invoke clean
+.PHONY: help install test test-unit test-integration test-e2e lint bench demo simulator payloads build deploy invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ bench: $(STAMP) ## Throughput and peak memory of validate on generated 1M/4M-row
 
 demo: $(STAMP) ## Run the main job locally: emulated AWS, local TikTok simulator, sample files, printed reports
 	$(VENV)/bin/tiktok-sync demo
+
+payloads: $(STAMP) ## Regenerate events/functions/*.json (each function's sample event) from a real local run
+	$(PY) -m tiktok_sync_local.payloads
 
 simulator: $(STAMP) ## Start the local TikTok API simulator on 127.0.0.1:8765
 	$(VENV)/bin/tiktok-sync simulator --port 8765

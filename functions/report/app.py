@@ -1,6 +1,6 @@
 """Report Lambda: the run's last step.
 
-Input {"state": <execution state: plan, prepare, error>, "execution", "started_at"}. Writes
+Input {"state": <execution state: check, plan, merge, prepare, error>, "execution", "started_at"}. Writes
 runs/<destination>/<run_id>/report.json and report.md, emits metrics, publishes the notification.
 Returns {"status", "report_key", "rows", "error", "cause"}; the state machine fails the execution
 with `error` unless the status is SUCCEEDED or DRY_RUN.

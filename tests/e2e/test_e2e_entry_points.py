@@ -44,7 +44,7 @@ def test_newest_file_under_a_prefix(make_pipeline, sim):
                   Body=b"EMAIL\nnew1@example.com\nnew2@example.com\n")
     report = start(pipe, "eventbridge/scheduled-sync.json", prefix="exports/vip-audience/")
     assert report["status"] == "SUCCEEDED"
-    assert report["source"]["key"] == "exports/vip-audience/2026-11-20.csv" and report["rows"]["sent"] == 2
+    assert report["files"] == ["exports/vip-audience/2026-11-20.csv"] and report["rows"]["sent"] == 2
 
 
 def test_scheduled_rule_after_a_drop_sends_nothing_twice(make_pipeline, sim):
@@ -69,7 +69,7 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         "latin1.csv": "EMAIL\ncaf\xe9@example.com\n".encode("latin-1"),
         "empty.csv": b"",
         "columns.csv": b"name,city\nAda,London\n",
-        "sheet.xlsx": b"EMAIL\na@example.com\n",
+        "sheet.xlsx": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)),  # a real xlsx is a zip
         "broken.csv.gz": gzip.compress(b"EMAIL\n" + b"x@example.com\n" * 100)[:30],
     }
     for name, body in cases.items():
@@ -80,7 +80,8 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         assert report["error"]["error"] == "BadFileError", (name, report["error"])
         assert name in report["error"]["message"] and "Traceback" not in report["error"]["message"]
         assert report["execution_status"] == "FAILED"
-    assert sim.requests == []  # not one API call
+    # Nothing sent: only the Check step's token check reached TikTok.
+    assert {r["path"].split("/open_api/v1.3/")[-1] for r in sim.requests} <= {"user/info/"}
 
 
 def test_unknown_destination_and_bad_destinations_file_fail_clearly(make_pipeline, sim):

@@ -46,7 +46,7 @@ def test_amperity_item_rows_become_one_event_each(make_pipeline, sim, tmp_path):
     assert len(order["properties"]["contents"]) == 2
     assert order["properties"]["value"] == 128.0 + 42.75
     assert order["user"]["email"] and order["event"] == "CompletePayment"
-    for key in ("report.json", "report.md", "rejects/split.csv"):
+    for key in ("report.json", "report.md", "rejects/piece-00001.csv"):
         text = pipe.aws.client("s3").get_object(
             Bucket=pipe.bucket, Key=f"runs/store-purchases/{report['run_id']}/{key}")["Body"].read().decode()
         assert_no_plaintext(text, plaintext_needles(SAMPLES / "amperity-offline-events.csv"))
@@ -76,7 +76,7 @@ def test_events_scattered_rows_of_one_order_land_in_one_event(make_pipeline, sim
     path.write_text("".join(lines))
     report = pipe.run_file(str(path), "shop")
     assert report["status"] == "SUCCEEDED"
-    assert report["parts"]["total"] > 1
+    assert report["partitions"]["total"] > 1
     assert report["rows"]["sent"] == 120 and report["sent"]["events"] == 40
     events = sim.events()
     assert len(events) == 40
@@ -94,10 +94,11 @@ def test_bad_event_is_isolated_by_bisecting_the_rest_delivered(make_pipeline, si
     assert report["rows"] == {"read": 50, "sent": 48, "rejected": 2, "skipped": 0, "failed": 0}
     assert report["rejected_by_reason"] == {"rejected_by_api": 2}
     assert {e["event_id"] for e in sim.events()} == {f"e{i}" for i in range(50)} - {"e7", "e31"}
-    rejects = [k for k in report["rejects"] if "part-" in k]
+    rejects = [k for k in report["rejects"] if "partition-" in k]
     text = pipe.aws.client("s3").get_object(Bucket=pipe.bucket, Key=rejects[0])["Body"].read().decode()
+    assert text.startswith("file,row,reason,column,detail\n")
     assert text.count("rejected_by_api") == 2 and ",3," not in text  # line numbers 9 and 33
-    assert "\n9,rejected_by_api" in text and "\n33,rejected_by_api" in text
+    assert "\nshop/ev.csv,9,rejected_by_api" in text and "\nshop/ev.csv,33,rejected_by_api" in text
 
 
 def test_flaky_events_api_still_exactly_once(make_pipeline, sim, tmp_path):
@@ -135,6 +136,7 @@ def test_invalid_credentials_fail_the_run_before_any_part(make_pipeline, sim, tm
     assert report["status"] == "FAILED"
     assert report["error"]["error"] == "InvalidCredentialsError"
     assert "re-authorize" in report["error"]["action"].lower()
-    assert report["rows"] == {"read": 1, "sent": 0, "rejected": 0, "skipped": 0, "failed": 1}
-    assert not accepted_requests(sim, "event/track")
+    # The Check step fails the run before its file is read (issue 7 item 8): nothing read, nothing sent.
+    assert report["rows"] == {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}
+    assert not report["files"] and not accepted_requests(sim, "event/track")
     assert "not-a-real-token" not in str(report)

@@ -41,6 +41,7 @@ class Environment:
     part_size: int
     map_concurrency: int
     event_partition_bytes: int
+    split_piece_bytes: int = 128 * 1024 * 1024
 
     @classmethod
     def load(cls) -> Environment:
@@ -53,4 +54,5 @@ class Environment:
             part_size=_int("PART_SIZE", 20000, 1, 1_000_000),
             map_concurrency=_int("MAP_CONCURRENCY", 4, 1, 10000),
             event_partition_bytes=_int("EVENT_PARTITION_BYTES", 16 * 1024 * 1024, 1024, 1 << 34),
+            split_piece_bytes=_int("SPLIT_PIECE_BYTES", 128 * 1024 * 1024, 4096, 1 << 36),
         )

@@ -174,9 +174,30 @@ class PartTimeoutError(TikTokSyncError):
 
 
 class FileTooLargeError(TikTokSyncError):
-    """The split step ran out of room (disk or time) for one file."""
+    """A split worker would not finish its piece within its Lambda's time (or disk): the limit is named."""
 
-    action = "Drop the data as several smaller files (each is its own run); nothing was sent."
+    action = ("Export the data as several smaller files (Redshift UNLOAD MAXFILESIZE, Snowflake MAX_FILE_SIZE, "
+              "BigQuery writes ≤ 1 GB files) or lower SplitPieceBytes; nothing was sent.")
+
+
+class TooManyRejectsError(TikTokSyncError):
+    """More than the destination's `max_reject_share` of the rows read were rejected: nothing is sent."""
+
+    action = ("Read the rejects file and fix the export (or the destination's columns/preset/timezone); "
+              "raise max_reject_share on the destination if so many rejects are expected. Nothing was sent.")
+
+
+class DeleteGuardError(TikTokSyncError):
+    """A mirror run would delete more than `max_delete_share` of the audience: nothing is sent."""
+
+    action = ("Check the file is complete. If the deletes are meant, start the same source again with "
+              "options.allow_deletes (tiktok-sync run --allow-deletes). Nothing was sent.")
+
+
+class AudienceLockedError(TikTokSyncError):
+    """Another run holds the lock for creating this audience; the state machine retries later."""
+
+    action = "Nothing to do: another run is finding or creating the same audience; this run waits and retries."
 
 
 class PartsFailedError(TikTokSyncError):
@@ -185,4 +206,5 @@ class PartsFailedError(TikTokSyncError):
     action = "Fix the cause in the report, then resume the run: nothing already sent is sent again."
 
 
-RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError", "PartTimeoutError")
+RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError", "PartTimeoutError",
+                         "AudienceLockedError")

@@ -41,16 +41,45 @@ def test_ledger_keeps_the_first_record_of_a_batch(table):
 
 
 def test_claims_record_how_a_run_ended(table):
-    src = runs.Source("b", "incoming/d/f.csv", "etag")
-    assert runs.claim(table, "r1", "exec-1", src) is None
-    assert runs.claim(table, "r1", "exec-2", src) == runs.Claim("exec-1", None)
+    assert runs.claim(table, "r1", "exec-1", "s3://b/incoming/d/f.csv") is None
+    assert runs.claim(table, "r1", "exec-2", "s3://b/incoming/d/f.csv") == runs.Claim("exec-1", None, 1)
     runs.finish_claim(table, "r1", "exec-2", "SUCCEEDED")  # not the holder: ignored
-    assert runs.read_claim(table, "r1") == runs.Claim("exec-1", None)
+    assert runs.read_claim(table, "r1") == runs.Claim("exec-1", None, 1)
     runs.finish_claim(table, "r1", "exec-1", "PARTIAL")
-    assert runs.read_claim(table, "r1") == runs.Claim("exec-1", "PARTIAL")
-    runs.take_over(table, "r1", "exec-3")
-    assert runs.read_claim(table, "r1") == runs.Claim("exec-3", None)
-    runs.release(table, "r1", "exec-1")  # not the holder: kept
+    held = runs.read_claim(table, "r1")
+    assert held == runs.Claim("exec-1", "PARTIAL", 1)
+    assert runs.take_over(table, "r1", held, "exec-3") == runs.Claim("exec-3", None, 2)
+    assert runs.read_claim(table, "r1") == runs.Claim("exec-3", None, 2)
+    runs.release(table, "r1", "exec-3")  # only a first attempt that never started is released
     assert runs.read_claim(table, "r1") is not None
-    runs.release(table, "r1", "exec-3")
-    assert runs.read_claim(table, "r1") is None
+
+
+def test_one_resume_wins_when_two_race(table):
+    """Two deliveries of one re-drop notification: one takes the claim over, the other finds it taken (D5)."""
+    runs.claim(table, "r1", "vip-r1", "s3://b/k")
+    runs.finish_claim(table, "r1", "vip-r1", "PARTIAL")
+    seen = runs.read_claim(table, "r1")
+    first = runs.take_over(table, "r1", seen, destination="vip")
+    second = runs.take_over(table, "r1", seen, destination="vip")
+    assert first == runs.Claim("vip-r1-r2", None, 2) and second is None
+    assert runs.execution_name("vip", "r1", 2) == "vip-r1-r2"  # named from the counter, never the clock
+
+
+def test_api_counts_add_up_per_execution(table):
+    runs.add_api_counts(table, "e1", {"requests": 3, "retries": 1, "rate_limited": 1})
+    runs.add_api_counts(table, "e1", {"requests": 40, "rate_limited": 38, "resent": 2, "errors": {"x": 1}})
+    runs.add_api_counts(table, "e2", {"requests": 1})
+    assert runs.read_api_counts(table, "e1") == {"requests": 43, "retries": 1, "rate_limited": 39, "resent": 2,
+                                                 "partial_ok": 0}
+    assert runs.read_api_counts(table, "e3")["requests"] == 0
+
+
+def test_ledger_keeps_intents_and_accepted_pieces(table):
+    ledger = Ledger(table, "run1", 7)
+    ledger.intend(1, "e1")
+    ledger.accepted_piece(1, 1, [0, 1, 2])
+    ledger.accepted_piece(1, 2, [5])
+    state = ledger.state()
+    assert state[1].intended and state[1].record is None and state[1].accepted == {0, 1, 2, 5}
+    ledger.record(BatchRecord(batch=1, execution="e1", rows_sent=6))
+    assert ledger.state()[1].record.rows_sent == 6

@@ -1,4 +1,4 @@
-"""The run report for runs that never reached the Map (report.build_report, render_markdown)."""
+"""The run report for runs that never reached the Send map (report.build_report, render_markdown)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,36 @@ import json
 from tiktok_sync.pipeline.report import SENT_KEYS, build_report, render_markdown
 
 RUN = {"run_id": "r1", "destination": {"name": "vip", "type": "audience", "audience_name": "VIP", "mode": "add"},
-       "type": "audience", "bucket": "b", "prefix": "runs/vip/r1/", "dry_run": False,
-       "source": {"bucket": "b", "key": "incoming/vip/f.csv"}}
-PLAN = {"status": "PLANNED", "run": RUN, "manifest_key": "runs/vip/r1/manifest.json", "parts": 2,
-        "split": {"rows": {"read": 10, "valid": 8, "rejected": 2},
-                  "rejected_by_reason": {"invalid_email": 2}, "warnings": []}}
+       "type": "audience", "dry_run": False}
+PLAN = {"status": "PLANNED", "run": RUN, "pieces_key": "runs/vip/r1/pieces.json", "pieces": 1}
+MERGE = {"status": "MERGED", "rows": {"read": 10, "valid": 8, "rejected": 2},
+         "rejected_by_reason": {"invalid_email": 2}, "warnings": [], "partitions": 2,
+         "partitions_key": "runs/vip/r1/partitions.json"}
 
 
 def test_bad_file_report_is_failed_with_the_named_error():
     error = {"Error": "BadFileError", "Cause": json.dumps({
-        "errorMessage": "incoming/vip/f.csv: the file is empty Action: Fix the file.", "errorType": "BadFileError"})}
+        "errorMessage": "vip/f.csv: the file is empty", "errorType": "BadFileError"})}
     report = build_report({"destination": "vip", "source": {"bucket": "b", "key": "incoming/vip/f.csv"},
                            "error": error}, execution="vip-r1", now=0)
     assert report["status"] == "FAILED"
-    assert report["error"] == {"error": "BadFileError", "message": "incoming/vip/f.csv: the file is empty",
-                               "action": "Fix the file."}
+    assert report["error"]["name"] == "BadFileError" and report["error"]["message"] == "vip/f.csv: the file is empty"
+    assert report["error"]["action"].startswith("Fix the file")  # the class's action when the message has none
     assert report["rows"] == {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}
     assert set(report["sent"]) == set(SENT_KEYS)
 
 
+def test_a_piece_failure_fails_the_run_with_its_error():
+    merge = dict(MERGE, status="FAILED", partitions=0, partitions_key=None,
+                 error={"name": "BadFileError", "message": "x: line 101: a quoted field opens here", "action": "Fix it."})
+    report = build_report({"plan": PLAN, "merge": merge}, execution="vip-r1", now=0)
+    assert report["status"] == "FAILED" and report["error"]["name"] == "BadFileError"
+    assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 0, "failed": 8}
+
+
 def test_prepare_failure_counts_valid_rows_as_failed():
     error = {"Error": "InvalidCredentialsError", "Cause": json.dumps({"errorMessage": "bad token"})}
-    report = build_report({"plan": PLAN, "error": error}, execution="vip-r1", now=0)
+    report = build_report({"plan": PLAN, "merge": MERGE, "error": error}, execution="vip-r1", now=0)
     assert report["status"] == "FAILED"
     assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 0, "failed": 8}
 
@@ -36,14 +44,24 @@ def test_prepare_failure_counts_valid_rows_as_failed():
 def test_dry_run_counts_valid_rows_as_skipped():
     plan = json.loads(json.dumps(PLAN))
     plan["run"]["dry_run"] = True
-    report = build_report({"plan": plan, "prepare": {"audience_id": None}}, execution="vip-r1", now=0)
+    report = build_report({"plan": plan, "merge": MERGE, "prepare": {"audience_id": None}}, execution="vip-r1", now=0)
     assert report["status"] == "DRY_RUN"
     assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 8, "failed": 0}
     assert report["skipped_by_reason"] == {"dry_run": 8}
 
 
+def test_durations_per_step():
+    state = {"check": {"finished_at": 100.5}, "plan": dict(PLAN, finished_at=101.0),
+             "merge": dict(MERGE, finished_at=110.0, partitions_key=None), "prepare": {"finished_at": 111.0, "audience_id": "1"},
+             "error": {"Error": "X", "Cause": "y"}}
+    report = build_report(state, execution="vip-r1", started_at="1970-01-01T00:01:40Z", now=200)
+    d = report["durations"]
+    assert d["check"] == 0.5 and d["plan"] == 0.5 and d["split"] == 9.0 and d["prepare"] == 1.0
+    assert d["total"] == 100.0
+
+
 def test_markdown_has_the_counts_and_the_action():
     error = {"Error": "InvalidCredentialsError", "Cause": json.dumps({"errorMessage": "bad token Action: Re-authorize."})}
-    text = render_markdown(build_report({"plan": PLAN, "error": error}, execution="vip-r1", now=0))
+    text = render_markdown(build_report({"plan": PLAN, "merge": MERGE, "error": error}, execution="vip-r1", now=0))
     assert "**FAILED**" in text and "| read | 10 |" in text and "`invalid_email`" in text
     assert "**What to do:** Re-authorize." in text

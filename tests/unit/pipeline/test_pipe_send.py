@@ -14,10 +14,10 @@ def job(monkeypatch, rows, *, max_users=1000, max_bytes=1_000_000, id_types=("EM
     dest = validate_destinations({"destinations": {"d": {
         "type": "audience", "advertiser_ids": ["7000000000000000001"], "audience_name": "A",
         "id_types": list(id_types)}}}).get("d")
-    monkeypatch.setattr(send, "read_part", lambda bucket, key: iter(rows))
+    monkeypatch.setattr(send, "read_partition", lambda bucket, sources: iter(rows))
     event = {"run": {"run_id": "r", "destination": dest.to_dict(), "type": "audience", "bucket": "b",
                      "prefix": "runs/d/r/", "limits": {"mapping_max_users": max_users, "mapping_max_bytes": max_bytes}},
-             "part": {"part": 1, "key": "k", "rows": len(rows)}, "prepare": {"audience_id": "7500000000000000001"},
+             "partition": {"partition": 1, "rows": len(rows), "sources": []}, "prepare": {"audience_id": "7500000000000000001"},
              "execution": "e"}
     return send.AudienceJob(event, client_factory=lambda d: None, ledger_table="t")
 
@@ -41,14 +41,14 @@ def test_batches_respect_max_users_and_never_split_a_row(monkeypatch):
             n += 2
     j = job(monkeypatch, rows, max_users=50)
     batches = j.batches()
-    covered = [line for b in batches for line in b.lines]
+    covered = [ref for b in batches for ref in b.refs]
     assert covered == [r[0] for r in rows]  # every row once, in order
     for b in batches:
         users, user_lines = b.payload
         assert len(users) <= 50
-        assert set(user_lines) == set(b.lines)
+        assert set(user_lines) == set(b.refs)
     assert [b.number for b in batches] == list(range(1, len(batches) + 1))
-    assert [b.lines for b in j.batches()] == [b.lines for b in batches]  # deterministic
+    assert [b.refs for b in j.batches()] == [b.refs for b in batches]  # deterministic
 
 
 def test_batches_respect_max_bytes(monkeypatch):
@@ -68,5 +68,5 @@ def test_no_audience_id_is_a_clear_error(monkeypatch):
     with pytest.raises(Exception, match="no audience id"):
         j = job(monkeypatch, [[2, H[0], None]])
         j.prepare = {}
-        send.AudienceJob({**{"run": j.run, "part": j.part, "prepare": {}, "execution": "e"}},
+        send.AudienceJob({**{"run": j.run, "partition": j.item, "prepare": {}, "execution": "e"}},
                          client_factory=lambda d: None, ledger_table="t")

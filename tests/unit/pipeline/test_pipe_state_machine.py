@@ -10,7 +10,7 @@ from tiktok_sync import errors
 
 def definition(root) -> dict:
     text = (root / "statemachine" / "sync.asl.json").read_text()
-    return json.loads(re.sub(r"\$\{MapConcurrency\}", "4", text))
+    return json.loads(re.sub(r"\$\{(Map|Split)Concurrency\}", "4", text))
 
 
 def walk_states(states: dict):
@@ -22,9 +22,22 @@ def walk_states(states: dict):
 
 def test_senders_retry_every_retryable_error(root):
     states = dict(walk_states(definition(root)["States"]))
-    for sender in ("Send the audience members", "Send the offline events"):
+    for sender in ("Send the audience members", "Send the events"):
         retried = {n for r in states[sender]["Retry"] for n in r["ErrorEquals"]}
-        assert set(errors.RETRYABLE_ERROR_NAMES) <= retried, sender
+        assert set(errors.RETRYABLE_ERROR_NAMES) - {"AudienceLockedError"} <= retried, sender
+    assert "AudienceLockedError" in {n for r in states["Prepare the destination"]["Retry"] for n in r["ErrorEquals"]}
+
+
+CRASHES = {"Sandbox.Timedout", "Runtime.ExitError", "Runtime.OutOfMemory", "Lambda.Unknown"}
+
+
+def test_lambda_crashes_are_retried_where_work_is_idempotent(root):
+    """Senders are ledger-idempotent and split workers rewrite their own piece: a crash is retried (D10)."""
+    states = dict(walk_states(definition(root)["States"]))
+    for name in ("Send the audience members", "Send the events", "Split the piece", "Merge the pieces",
+                 "Check the destination", "Prepare the destination", "Write the run report"):
+        retried = {n for r in states[name]["Retry"] for n in r["ErrorEquals"]}
+        assert CRASHES <= retried, name
 
 
 def test_every_named_error_in_the_definition_exists(root):
@@ -34,7 +47,7 @@ def test_every_named_error_in_the_definition_exists(root):
             names.update(rule["ErrorEquals"])
         if state.get("Type") == "Fail" and "Error" in state:
             names.add(state["Error"])
-    ours = {n for n in names if not n.startswith(("States.", "Lambda."))}
+    ours = {n for n in names if not n.startswith(("States.", "Lambda.", "Sandbox.", "Runtime."))}
     assert ours and all(isinstance(getattr(errors, n, None), type) for n in ours), ours
 
 

@@ -39,6 +39,7 @@ class Destination:
     phone_format: str = "e164"  # "e164" (hash "+15551234567") | "digits" (hash "15551234567")
     email_gmail_normalization: bool = False
     description: str = ""
+    max_reject_share: float = 0.5  # more rejected rows than this share of rows read → FAILED, nothing sent
     # audiences
     advertiser_ids: tuple[str, ...] = ()
     audience_name: str = ""
@@ -183,6 +184,12 @@ def _phone_region(v: Any) -> str | None:
     return None
 
 
+def _share(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return f"must be a number between 0 and 1, got {_typename(v)}"
+    return None if 0 <= v <= 1 else f"must be between 0 and 1, got {v}"
+
+
 def _test_event_code(v: Any) -> str | None:
     return _is_str(v) or (None if len(v) <= 64 else "must be at most 64 characters")
 
@@ -198,6 +205,7 @@ SCHEMA: dict[str, tuple[str, Check]] = {
     "phone_format": (BOTH, _one_of("e164", "digits")),
     "email_gmail_normalization": (BOTH, _is_bool),
     "description": (BOTH, _is_str),
+    "max_reject_share": (BOTH, _share),
     "advertiser_ids": (AUDIENCE, _advertiser_ids),
     "audience_name": (AUDIENCE, _non_empty_str),
     "audience_id": (AUDIENCE, _tiktok_id("audience id")),

@@ -30,6 +30,15 @@ class ScanStats:
     default_currency_rows: int = 0
     blank_lines: int = 0
 
+    def merge(self, other: dict) -> None:
+        """Add another piece's counts (its `to_dict()`)."""
+        self.read += other.get("read", 0)
+        self.valid += other.get("valid", 0)
+        self.rejected_by_reason.update(other.get("rejected_by_reason", {}))
+        self.dropped_identifiers.update(other.get("dropped_identifiers", {}))
+        self.default_currency_rows += other.get("default_currency_rows", 0)
+        self.blank_lines += other.get("blank_lines", 0)
+
     @property
     def rejected(self) -> int:
         return sum(self.rejected_by_reason.values())

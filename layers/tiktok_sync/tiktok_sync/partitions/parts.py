@@ -1,51 +1,36 @@
-"""Parts: the split step's output, one unit of work for one sender invocation.
+"""Parts: what a split worker writes, and how a sender reads one partition back.
 
-A part is a JSON-lines object in S3 holding hashed records only, one line per valid input row:
-`[line, record]`, where `line` is the row's line in the source file and `record` what
-`records.py` produced (audience: the hashes aligned with id_types; offline events: the event dict).
+Each split piece writes **one object** of JSON lines, hashed records only, grouped by partition:
+the worker buffers lines per partition and, whenever the buffer passes `buffer_bytes`, appends a
+segment (every partition's lines, partition after partition) to a spool file; the object is that
+file. Its index says where each partition's lines are: `{partition: [[offset, length, rows], …]}`.
+A sender reads its partition with one ranged GET per (piece, segment) — so neither the number of
+pieces nor the number of partitions multiplies the number of objects.
 
-* Audience rows are cut into parts of `part_size` rows in file order.
-* Offline-event rows are partitioned by their event key (event set, event, event_id) so all rows
-  of one event land in one part, whatever their order in the file, and are grouped there.
-  The partition count comes from the file's size; partitions are spooled to /tmp.
+Line shapes (`ref` is `partitions.keys.row_ref(file, line)`):
+
+* audience row: `[ref, hash|null|[hash, …], …]` aligned with the destination's id_types;
+* event row: `[ref, record]`, the record as `intake/records.py` made it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from .. import aws
-from ..state.runs import part_key
+from . import keys
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-MAX_EVENT_PARTITIONS = 500
-GZIP_EXPANSION = 6  # a gzip'd CSV of hashes/emails inflates ~4-8x; used only to size partitions
+BUFFER_BYTES = 96 * 1024 * 1024
 
 
-@dataclass
-class PartInfo:
-    part: int
-    key: str
-    rows: int
-
-    def to_dict(self) -> dict:
-        return {"part": self.part, "key": self.key, "rows": self.rows}
-
-
-def _put(bucket: str, key: str, body: bytes) -> None:
-    aws.s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson",
-                        Tagging="kind=work")
-
-
-def _audience_line(line: int, record: list) -> str:
-    """`[line, …hashes]` as JSON, built by hand: the values are hex digests we made (no escaping
-    needed), and this runs once per row (2x faster than json)."""
-    out = [str(line)]
+def audience_line(ref: int, record: list) -> str:
+    """`[ref, …hashes]` as JSON, built by hand: the values are hex digests we made (no escaping needed),
+    and this runs once per row (2x faster than json)."""
+    out = [str(ref)]
     for v in record:
         if v is None:
             out.append("null")
@@ -56,82 +41,107 @@ def _audience_line(line: int, record: list) -> str:
     return "[" + ",".join(out) + "]"
 
 
-class AudiencePartWriter:
-    """Cuts audience records into parts of `part_size` rows, uploading each when full."""
+def home_hash(record: list) -> str:
+    """The id a row is partitioned by: its first identifier in id_types order."""
+    for v in record:
+        if v is not None:
+            return v if type(v) is str else v[0]
+    raise ValueError("an audience record without identifiers")
 
-    def __init__(self, bucket: str, prefix: str, part_size: int) -> None:
-        self.bucket, self.prefix, self.part_size = bucket, prefix, part_size
-        self.parts: list[PartInfo] = []
-        self._lines: list[str] = []
 
-    def add(self, line: int, record: list) -> None:
-        self._lines.append(_audience_line(line, record))
-        if len(self._lines) >= self.part_size:
+def event_line(ref: int, record: dict) -> str:
+    return _DUMPS([ref, record])
+
+
+@dataclass
+class PieceParts:
+    """What a piece wrote: the object and, per partition, its [offset, length, rows] slices."""
+
+    key: str | None
+    index: dict[int, list[list[int]]] = field(default_factory=dict)
+    rows: int = 0
+    bytes: int = 0
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "rows": self.rows, "bytes": self.bytes,
+                "index": {str(p): slices for p, slices in sorted(self.index.items())}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PieceParts:
+        return cls(key=d.get("key"), index={int(p): s for p, s in d.get("index", {}).items()},
+                   rows=int(d.get("rows", 0)), bytes=int(d.get("bytes", 0)))
+
+
+class PieceWriter:
+    """Buffers lines by partition and writes them as one object of partition-grouped segments."""
+
+    def __init__(self, bucket: str, key: str, *, buffer_bytes: int = BUFFER_BYTES) -> None:
+        self.bucket, self.key, self.buffer_bytes = bucket, key, buffer_bytes
+        self._buf: dict[int, list[str]] = {}
+        self._buffered = 0
+        self._spool = tempfile.TemporaryFile()
+        self._offset = 0
+        self.parts = PieceParts(key=None)
+
+    def add(self, partition: int, line: str) -> None:
+        lines = self._buf.get(partition)
+        if lines is None:
+            lines = self._buf[partition] = []
+        lines.append(line)
+        self._buffered += len(line) + 1
+        if self._buffered >= self.buffer_bytes:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._lines:
-            return
-        n = len(self.parts) + 1
-        key = part_key(self.prefix, n)
-        _put(self.bucket, key, ("\n".join(self._lines) + "\n").encode())
-        self.parts.append(PartInfo(n, key, len(self._lines)))
-        self._lines = []
+        for partition in sorted(self._buf):
+            lines = self._buf[partition]
+            data = ("\n".join(lines) + "\n").encode()
+            self._spool.write(data)
+            self.parts.index.setdefault(partition, []).append([self._offset, len(data), len(lines)])
+            self._offset += len(data)
+            self.parts.rows += len(lines)
+        self._buf.clear()
+        self._buffered = 0
 
-    def close(self) -> list[PartInfo]:
-        self._flush()
+    def close(self) -> PieceParts:
+        try:
+            self._flush()
+            self.parts.bytes = self._offset
+            if self._offset:
+                self._spool.seek(0)
+                aws.s3().upload_fileobj(self._spool, self.bucket, self.key, ExtraArgs={
+                    "ContentType": "application/x-ndjson", "Tagging": "kind=work"})
+                self.parts.key = self.key
+        finally:
+            self._spool.close()
         return self.parts
 
-
-def event_key(record: dict) -> str:
-    return f"{record['event_set_id']}\x1f{record['event']}\x1f{record['event_id']}"
-
-
-class EventPartWriter:
-    """Partitions event records by event key into `partitions` spool files, then uploads them."""
-
-    def __init__(self, bucket: str, prefix: str, partitions: int) -> None:
-        self.bucket, self.prefix = bucket, prefix
-        self.partitions = max(1, min(partitions, MAX_EVENT_PARTITIONS))
-        self._dir = tempfile.TemporaryDirectory(prefix="tiktok-sync-parts-")
-        self._files = [None] * self.partitions
-        self._counts = [0] * self.partitions
-
-    @staticmethod
-    def partitions_for(size_bytes: int, compressed: bool, partition_bytes: int) -> int:
-        estimate = size_bytes * (GZIP_EXPANSION if compressed else 1)
-        return max(1, min(MAX_EVENT_PARTITIONS, -(-estimate // partition_bytes)))
-
-    def add(self, line: int, record: dict) -> None:
-        i = zlib.crc32(event_key(record).encode()) % self.partitions
-        fh = self._files[i]
-        if fh is None:
-            fh = self._files[i] = open(os.path.join(self._dir.name, f"{i}.jsonl"), "w", encoding="utf-8")  # noqa: SIM115
-        fh.write(_DUMPS([line, record]))
-        fh.write("\n")
-        self._counts[i] += 1
-
-    def close(self) -> list[PartInfo]:
-        parts: list[PartInfo] = []
-        try:
-            for i, fh in enumerate(self._files):
-                if fh is None:
-                    continue
-                fh.close()
-                n = len(parts) + 1
-                key = part_key(self.prefix, n)
-                with open(fh.name, "rb") as src:  # multipart when large (a part can pass 5 GB)
-                    aws.s3().upload_fileobj(src, self.bucket, key, ExtraArgs={
-                        "ContentType": "application/x-ndjson", "Tagging": "kind=work"})
-                parts.append(PartInfo(n, key, self._counts[i]))
-        finally:
-            self._dir.cleanup()
-        return parts
+    def abort(self) -> None:
+        self._buf.clear()
+        self._spool.close()
 
 
-def read_part(bucket: str, key: str) -> Iterator[list]:
-    """Yield each line of a part as a decoded JSON array ([line, …])."""
-    body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"]
-    for raw in body.iter_lines():
-        if raw:
-            yield json.loads(raw)
+# --- reading a partition back -----------------------------------------------------------------------
+
+
+def partition_sources(pieces: Iterable[PieceParts], partition: int) -> list[list]:
+    """[[key, offset, length, rows], …] for one partition across pieces (the Send map item's `sources`)."""
+    out = []
+    for piece in pieces:
+        for offset, length, rows in piece.index.get(partition, ()):
+            out.append([piece.key, offset, length, rows])
+    return out
+
+
+def read_partition(bucket: str, sources: Iterable[list]) -> Iterator[list]:
+    """Yield every line of a partition, decoded, in piece order (= file order within each piece)."""
+    s3 = aws.s3()
+    for key, offset, length, _rows in sources:
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")["Body"]
+        for raw in body.iter_lines():
+            if raw:
+                yield json.loads(raw)
+
+
+def partition_of_audience_record(record: list, bits: int) -> int:
+    return keys.of_hash(home_hash(record), bits)

@@ -1,11 +1,21 @@
-"""What a Step Functions Catch records (`{"Error": name, "Cause": json}`) → {error, message, action}."""
+"""What a Step Functions Catch records (`{"Error": name, "Cause": json}`) → {name, message, action}."""
 
 from __future__ import annotations
 
 import json
 
+from .. import errors
+
+
+def default_action(name: str) -> str | None:
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, errors.TikTokSyncError):
+        return cls.action
+    return None
+
 
 def error_from_catch(err: dict | None) -> dict | None:
+    """The report's `error` block: `name` (DESIGN §6; `error` is kept as an alias), message, action."""
     if not err:
         return None
     name = err.get("Error", "Error")
@@ -19,7 +29,20 @@ def error_from_catch(err: dict | None) -> dict | None:
         pass
     if isinstance(message, str) and " Action: " in message:
         message, action = message.split(" Action: ", 1)
-    out = {"error": name, "message": message}
+    action = action or default_action(name)
+    out = {"name": name, "error": name, "message": message}
     if action:
         out["action"] = action
     return out
+
+
+def error_dict(exc: BaseException) -> dict:
+    """The same block for an exception raised in this process."""
+    name = type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)
+    out = {"name": name, "error": name, "message": message}
+    action = getattr(exc, "action", None) or default_action(name)
+    if action:
+        out["action"] = action
+    return out
+

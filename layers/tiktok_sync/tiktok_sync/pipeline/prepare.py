@@ -1,13 +1,20 @@
-"""Prepare the destination, once per run (never per part).
+"""Check the destination (before any file is read) and prepare it (after the split, before sending).
 
-* Audiences: find the audience by exact name (or verify the configured `audience_id`), create it
-  when missing in `add` mode — under a short lock so two runs of one destination starting together
-  cannot both create it. `remove` never creates. A dry run only looks.
-* Offline events: check the token works (a clear InvalidCredentialsError before any part runs).
+* `check(event)` — the state machine's first task: the destinations file names the destination, its
+  credentials secret exists and its token works, and TikTok lets it write to every advertiser and
+  event source it names. A run that cannot deliver fails here, before its files are read.
+* `prepare(event)` — once per run, after the split, only when there is something to send:
+  audiences are resolved to one TikTok audience. The id is **remembered per destination** (in the
+  ledger table) and used by every later run; a first run finds the audience by its name as TikTok
+  holds it (truncated past 70 characters) or creates it, under a lock keyed on (owner advertiser,
+  that name) — two destinations or two runs naming the same audience never create two. A run that
+  cannot take the lock raises `AudienceLockedError` (the state machine retries it later); it never
+  creates without the lock. `remove` and `mirror`'s first look never create. A dry run only looks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,42 +24,103 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import Destination
-from ..errors import AudienceNotFoundError, InvalidRequestError, TikTokApiError
-from ..tiktok.audiences import ensure_audience, get_audiences
+from ..environment import Environment
+from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError, InvalidRequestError
+from ..state import runs
+from ..tiktok.audiences import ensure_audience, get_audiences, truncate_audience_name
 from ..tiktok.oauth import check_token
 
 logger = Logger(service="tiktok-sync", child=True)
-LOCK_SECONDS = 120
+LOCK_SECONDS = 300  # the lease: a holder that died frees the lock after this
+LOCK_WAIT_SECONDS = 20.0
 
 
-def _lock(table: str, name: str, owner: str, *, wait: float = 60.0, sleep=time.sleep) -> bool:
+# --- Check ------------------------------------------------------------------------------------------
+
+
+def check(event: dict, env: Environment, *, client_factory: Callable[[Destination], Any]) -> dict:
+    """Input {"input": <execution input>, "execution"}. Raises the named error of the first problem."""
+    inp = event.get("input") or {}
+    execution = event.get("execution", "")
+    name = inp.get("destination")
+    if not name:
+        raise ConfigError('the run input needs "destination": the name of a destination in the destinations file')
+    dest = runs.load_destinations_object(env.data_bucket, env.destinations_key).get(name)
+    client = client_factory(dest)
+    out: dict[str, Any] = {"destination": dest.name, "warnings": [], "finished_at": 0.0}
+    try:
+        try:
+            check_token(client)
+        except InvalidRequestError as exc:
+            # user/info/ is a convenience, not a contract: a host that does not serve it must not stop the run.
+            out["warnings"].append(f"token check unavailable ({exc.message}); sending anyway")
+    finally:
+        runs.add_api_counts(env.ledger_table, execution, client.stats.to_dict())
+    out["finished_at"] = time.time()
+    return out
+
+
+# --- Prepare ------------------------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _remembered_key(dest: Destination, owner: str, tiktok_name: str) -> dict:
+    return {"pk": {"S": f"dest#{dest.name}"}, "sk": {"S": f"audience#{owner}#{_digest(tiktok_name)}"}}
+
+
+def remembered_audience(table: str, dest: Destination, owner: str, tiktok_name: str) -> str | None:
+    item = aws.dynamodb().get_item(TableName=table, Key=_remembered_key(dest, owner, tiktok_name),
+                                   ConsistentRead=True).get("Item")
+    return item["audience_id"]["S"] if item else None
+
+
+def remember_audience(table: str, dest: Destination, owner: str, tiktok_name: str, audience_id: str) -> None:
+    aws.dynamodb().put_item(TableName=table, Item={**_remembered_key(dest, owner, tiktok_name),
+                                                   "audience_id": {"S": audience_id}, "name": {"S": tiktok_name},
+                                                   "remembered_at": {"N": str(int(time.time()))}})
+
+
+def forget_audience(table: str, dest: Destination, owner: str, tiktok_name: str) -> None:
+    aws.dynamodb().delete_item(TableName=table, Key=_remembered_key(dest, owner, tiktok_name))
+
+
+def _lock_key(owner: str, tiktok_name: str) -> dict:
+    return {"pk": {"S": f"lock#audience#{owner}#{_digest(tiktok_name)}"}, "sk": {"S": "lock"}}
+
+
+def _lock(table: str, owner: str, tiktok_name: str, me: str, *, wait: float = LOCK_WAIT_SECONDS,
+          sleep=time.sleep) -> None:
+    """Take the audience lock or raise AudienceLockedError (retryable) after `wait` seconds."""
     deadline = time.time() + wait
     while True:
         now = int(time.time())
         try:
             aws.dynamodb().put_item(
                 TableName=table,
-                Item={"pk": {"S": f"lock#audience#{name}"}, "sk": {"S": "lock"}, "owner": {"S": owner},
-                      "expires_at": {"N": str(now + LOCK_SECONDS)}},
+                Item={**_lock_key(owner, tiktok_name), "owner": {"S": me}, "expires_at": {"N": str(now + LOCK_SECONDS)}},
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":now": {"N": str(now)}, ":me": {"S": owner}},
+                ExpressionAttributeValues={":now": {"N": str(now)}, ":me": {"S": me}},
             )
-            return True
+            return
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
         if time.time() >= deadline:
-            return False
+            raise AudienceLockedError(f"another run is finding or creating audience {tiktok_name!r} of advertiser "
+                                      f"{owner}; this run retries")
         sleep(1.0)
 
 
-def _unlock(table: str, name: str, owner: str) -> None:
+def _unlock(table: str, owner: str, tiktok_name: str, me: str) -> None:
     try:
         aws.dynamodb().delete_item(
-            TableName=table, Key={"pk": {"S": f"lock#audience#{name}"}, "sk": {"S": "lock"}},
+            TableName=table, Key=_lock_key(owner, tiktok_name),
             ConditionExpression="#o = :me", ExpressionAttributeNames={"#o": "owner"},
-            ExpressionAttributeValues={":me": {"S": owner}})
+            ExpressionAttributeValues={":me": {"S": me}})
     except ClientError:
         pass
 
@@ -60,52 +128,52 @@ def _unlock(table: str, name: str, owner: str) -> None:
 def prepare(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
     run = event["run"]
     dest = Destination.from_dict(run["destination"])
+    out: dict[str, Any] = {"warnings": [], "finished_at": time.time()}
+    if dest.type != "audience":
+        return out
     dry_run = bool(run.get("dry_run"))
     client = client_factory(dest)
-    out: dict[str, Any] = {"warnings": []}
     try:
-        if dest.type == "audience":
-            out.update(_prepare_audience(dest, run, client, ledger_table, dry_run))
-        else:
-            try:
-                check_token(client)
-            except InvalidRequestError as exc:
-                # user/info/ is a convenience, not a contract: an endpoint a TikTok host does not
-                # serve must not stop the run (the sends surface real credential problems).
-                out["warnings"].append(f"token check unavailable ({exc.message}); sending anyway")
-            except TikTokApiError as exc:
-                if not dry_run or exc.retryable:
-                    raise
-                out["warnings"].append(f"dry run: the token check failed ({type(exc).__name__}: {exc.message})")
+        out.update(_prepare_audience(dest, run, client, ledger_table, dry_run))
     finally:
-        out["api"] = client.stats.to_dict()
+        runs.add_api_counts(ledger_table, run.get("execution", ""), client.stats.to_dict())
+    out["finished_at"] = time.time()
     return out
 
 
 def _prepare_audience(dest: Destination, run: dict, client: Any, table: str, dry_run: bool) -> dict:
     owner = dest.advertiser_ids[0]
+    tiktok_name = truncate_audience_name(dest.audience_name) if dest.audience_name else ""
+    base = {"owner": owner, "name": tiktok_name, "advertiser_ids": list(dest.advertiser_ids)}
     if dest.audience_id:
-        found = get_audiences(client, owner, [dest.audience_id])
-        if not found:
+        if not get_audiences(client, owner, [dest.audience_id]):
             raise AudienceNotFoundError(f"advertiser {owner} has no audience {dest.audience_id} (audience_id)")
-        return {"audience_id": dest.audience_id, "created": False}
-    create = dest.mode == "add" and not dry_run
+        return {**base, "audience_id": dest.audience_id, "created": False}
+    remembered = remembered_audience(table, dest, owner, tiktok_name)
+    if remembered:
+        if get_audiences(client, owner, [remembered]):
+            return {**base, "audience_id": remembered, "created": False}
+        # Deleted in TikTok since: forget it, and resolve the name again below.
+        logger.warning("The remembered audience no longer exists", extra={"destination": dest.name})
+        if not dry_run:
+            forget_audience(table, dest, owner, tiktok_name)
+    create = dest.mode in ("add", "mirror") and not dry_run
+    me = run.get("execution") or run["run_id"]
     try:
-        if not create:
+        if dry_run:
             audience_id, created = ensure_audience(client, owner, dest.audience_name, create=False)
         else:
-            me = run.get("execution") or run["run_id"]
-            locked = _lock(table, dest.name, me)
+            _lock(table, owner, tiktok_name, me)
             try:
-                audience_id, created = ensure_audience(client, owner, dest.audience_name, create=True)
+                audience_id, created = ensure_audience(client, owner, dest.audience_name, create=create)
+                remember_audience(table, dest, owner, tiktok_name, audience_id)
             finally:
-                if locked:
-                    _unlock(table, dest.name, me)
+                _unlock(table, owner, tiktok_name, me)
     except AudienceNotFoundError:
         if dry_run:
-            return {"audience_id": None, "created": False,
-                    "warnings": [f"dry run: audience {dest.audience_name!r} does not exist yet; a real run creates it"]}
+            return {**base, "audience_id": None, "created": False,
+                    "warnings": [f"dry run: audience {tiktok_name!r} does not exist yet; a real run creates it"]}
         raise
     if created:
         logger.info("Audience created", extra={"destination": dest.name, "audience_id": audience_id})
-    return {"audience_id": audience_id, "created": created}
+    return {**base, "audience_id": audience_id, "created": created}

@@ -1,9 +1,13 @@
-"""The run report (DESIGN §6, a contract): aggregate the part results, write report.json + report.md,
-emit metrics, notify. The state machine then ends SUCCEEDED, or FAILED with a named error.
+"""The run report (DESIGN §6, a contract): aggregate the partition results, write report.json +
+report.md, index the run, emit metrics, notify. The state machine then ends SUCCEEDED, or FAILED
+with a named error.
 
-Statuses: SUCCEEDED; PARTIAL (some parts failed for good); FAILED (nothing sent: bad file, bad
-config, credentials…); DRY_RUN. Every row read is accounted for:
+Statuses: SUCCEEDED; PARTIAL (some partitions failed for good); FAILED (nothing sent: bad file, bad
+config, credentials, too many rejects, delete guard…); DRY_RUN. Every row read is accounted for:
 read = sent + rejected + skipped + failed.
+
+Each execution's report is kept under `executions/<execution>/`; the run's `report.json` (and .md)
+is the latest execution's.
 """
 
 from __future__ import annotations
@@ -21,80 +25,124 @@ from .. import aws
 from ..config.destinations import ID_TYPES
 from ..state import runs
 from .catch import error_from_catch
+from .split import get_json
 
 logger = Logger(service="tiktok-sync", child=True)
 
 SENT_KEYS = [f"{t}_SHA256" for t in ID_TYPES] + ["events", "removed"]
 MIN_AUDIENCE = 1000
+RUNS_INDEX_TTL = 400 * 24 * 3600
 
 
-def _read_results(bucket: str, prefix: str, parts: list[dict]) -> dict[int, dict | None]:
-    def fetch(part: dict) -> tuple[int, dict | None]:
-        try:
-            body = aws.s3().get_object(Bucket=bucket, Key=runs.result_key(prefix, int(part["part"])))["Body"].read()
-            return int(part["part"]), json.loads(body)
-        except ClientError as exc:
-            # Without s3:ListBucket a missing key answers AccessDenied rather than NoSuchKey.
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
-                return int(part["part"]), None
-            raise
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return dict(pool.map(fetch, parts))
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def _manifest(bucket: str, key: str) -> list[dict]:
-    return json.loads(aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read())
+def _epoch(iso: str) -> float | None:
+    if not iso:
+        return None
+    try:
+        from datetime import datetime
+
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
-def build_report(state: dict, *, execution: str, started_at: str = "", now: float | None = None) -> dict:
-    """The report for a finished execution, from the state machine's state (plan, prepare, error)."""
-    now = time.time() if now is None else now
+def _read_results(bucket: str, prefix: str, execution: str, items: list[dict]) -> dict[int, dict | None]:
+    def fetch(item: dict) -> tuple[int, dict | None]:
+        number = int(item["partition"])
+        return number, get_json(bucket, runs.result_key(prefix, execution, number))
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        return dict(pool.map(fetch, items))
+
+
+def _durations(state: dict, started: float | None, report_started: float, now: float) -> dict:
+    marks = [("check", (state.get("check") or {}).get("finished_at")),
+             ("plan", (state.get("plan") or {}).get("finished_at")),
+             ("split", (state.get("merge") or {}).get("finished_at")),
+             ("prepare", (state.get("prepare") or {}).get("finished_at"))]
+    out: dict[str, float] = {}
+    last = started
+    for name, at in marks:
+        if at and last:
+            out[name] = round(max(0.0, at - last), 3)
+            last = at
+    if (state.get("prepare") or {}).get("finished_at") and state.get("merge", {}).get("partitions"):
+        out["send"] = round(max(0.0, report_started - state["prepare"]["finished_at"]), 3)
+    out["report"] = round(max(0.0, now - report_started), 3)
+    if started:
+        out["total"] = round(max(0.0, now - started), 3)
+    return out
+
+
+def build_report(state: dict, *, execution: str, started_at: str = "", ledger_table: str = "",
+                 now: float | None = None) -> dict:
+    """The report for a finished execution, from the state machine's state (check, plan, merge,
+    prepare, error) and the partitions' results."""
+    report_started = time.time()
     plan = state.get("plan") or {}
+    merge = state.get("merge") or {}
     prepare = state.get("prepare") or {}
     run = plan.get("run") or {}
-    split = plan.get("split") or {}
+    inp = state.get("input") or state
     error = error_from_catch(state.get("error"))
-    destination = run.get("destination", {}).get("name") or state.get("destination", "")
+    dest_cfg = run.get("destination") or {}
+    destination = dest_cfg.get("name") or inp.get("destination", "")
     kind = run.get("type") or ""
+    started = _epoch(started_at)
     report: dict[str, Any] = {
-        "run_id": run.get("run_id") or state.get("run_id") or execution,
+        "run_id": run.get("run_id") or inp.get("run_id") or execution,
         "destination": destination,
         "type": kind,
         "status": "",
         "execution": execution,
-        "source": run.get("source") or state.get("source"),
-        "started_at": started_at,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "attempt": run.get("attempt", 1),
+        "trigger": run.get("trigger") or inp.get("trigger") or "console",
+        "source": inp.get("source"),
+        "files": [],
+        "started_at": _iso(started) if started else started_at,
+        "finished_at": "",
+        "durations": {},
         "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0},
-        "rejected_by_reason": dict(split.get("rejected_by_reason", {})),
+        "rejected_by_reason": dict(merge.get("rejected_by_reason", {})),
         "skipped_by_reason": {},
-        "dropped_identifiers": dict(split.get("dropped_identifiers", {})),
+        "dropped_identifiers": dict(merge.get("dropped_identifiers", {})),
         "sent": dict.fromkeys(SENT_KEYS, 0),
-        "api": {"requests": 0, "retries": 0, "rate_limited": 0},
-        "parts": {"total": plan.get("parts", 0), "succeeded": 0, "failed": 0},
-        "rejects": [k for k in [split.get("rejects_key")] if k],
+        "api": {"requests": 0, "retries": 0, "rate_limited": 0, "resent": 0},
+        "partitions": {"total": merge.get("partitions", 0), "succeeded": 0, "failed": 0},
+        "rejects": list(merge.get("rejects", [])),
         "errors": [],
-        "warnings": list(split.get("warnings", [])) + list(prepare.get("warnings", [])),
+        "warnings": list((state.get("check") or {}).get("warnings", [])) + list(merge.get("warnings", []))
+        + list(prepare.get("warnings", [])),
+        "timeline": [],
     }
+    if run.get("bucket") and run.get("prefix"):
+        full = get_json(run["bucket"], run["prefix"] + "plan.json") or {}
+        report["files"] = [f.get("key") for f in full.get("files", [])]
+        if full.get("source"):
+            report["source"] = {"bucket": full["source"]["bucket"], **full["source"].get("spec", {})}
     rows = report["rows"]
-    split_rows = split.get("rows", {})
-    rows["read"] = split_rows.get("read", 0)
-    rows["rejected"] = split_rows.get("rejected", 0)
-    valid = split_rows.get("valid", 0)
-    _add_api(report["api"], prepare.get("api", {}))
-    dest_cfg = run.get("destination", {})
+    merged_rows = merge.get("rows", {})
+    rows["read"] = merged_rows.get("read", 0)
+    rows["rejected"] = merged_rows.get("rejected", 0)
+    valid = merged_rows.get("valid", 0)
     if kind == "audience" and prepare:
-        report["audience"] = {"audience_id": prepare.get("audience_id"), "created": bool(prepare.get("created")),
-                              "name": dest_cfg.get("audience_name"), "mode": dest_cfg.get("mode"),
-                              "advertiser_ids": dest_cfg.get("advertiser_ids")}
-    if kind == "offline_events" and dest_cfg.get("test_event_code"):
+        audience_id = prepare.get("audience_id")
+        report["audience"] = {"id": audience_id, "audience_id": audience_id, "name": prepare.get("name"),
+                              "size": prepare.get("size"), "created": bool(prepare.get("created")),
+                              "mode": dest_cfg.get("mode"), "advertiser_ids": dest_cfg.get("advertiser_ids"),
+                              "shared_with": list(dest_cfg.get("advertiser_ids") or [])[1:]}
+    if kind != "audience" and dest_cfg.get("test_event_code"):
         report["warnings"].append("test_event_code is set: TikTok shows these events in Events Manager's "
                                   "Test Events tab only, not in reporting")
+    if error is None and merge.get("error"):
+        error = merge["error"]
 
-    if error is not None and plan.get("manifest_key") and prepare and not run.get("dry_run"):
-        # The Map itself failed (e.g. its manifest could not be read): count what the parts recorded.
-        _aggregate_parts(report, run, plan)
+    if error is not None and merge.get("partitions_key") and prepare and not run.get("dry_run"):
+        # The Send map itself failed (e.g. its manifest could not be read): count what the partitions recorded.
+        _aggregate(report, run, merge, execution)
         report["status"] = "PARTIAL" if rows["sent"] or rows["skipped"] else "FAILED"
         report["error"] = error
     elif error is not None:
@@ -105,10 +153,10 @@ def build_report(state: dict, *, execution: str, started_at: str = "", now: floa
         report["status"] = "DRY_RUN"
         rows["skipped"] = valid
         report["skipped_by_reason"] = {"dry_run": valid} if valid else {}
-        report["warnings"].append(f"dry run: {valid} valid row(s) were not sent")
+        report["warnings"].append(f"dry run: {valid:,} valid row(s) were not sent")
     else:
-        _aggregate_parts(report, run, plan)
-        if report["parts"]["failed"] == 0:
+        _aggregate(report, run, merge, execution)
+        if report["partitions"]["failed"] == 0:
             report["status"] = "SUCCEEDED"
         elif rows["sent"] or rows["skipped"]:
             report["status"] = "PARTIAL"
@@ -116,33 +164,35 @@ def build_report(state: dict, *, execution: str, started_at: str = "", now: floa
             report["status"] = "FAILED"
         if report["errors"] and "error" not in report:
             first = report["errors"][0]
-            report["error"] = {k: first[k] for k in ("error", "message", "action") if k in first}
+            report["error"] = {k: first[k] for k in ("name", "error", "message", "action") if k in first}
+    if ledger_table:
+        for k, v in runs.read_api_counts(ledger_table, execution).items():
+            if k in report["api"] or v:
+                report["api"][k] = v
     report["rejected_by_reason"] = dict(sorted((k, v) for k, v in report["rejected_by_reason"].items() if v))
     if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL"):
         _audience_warnings(report, prepare)
     if rows["read"] != rows["sent"] + rows["rejected"] + rows["skipped"] + rows["failed"]:
         report["warnings"].append("row counts do not add up: read != sent + rejected + skipped + failed")
+    now = time.time() if now is None else now
+    report["finished_at"] = _iso(now)
+    report["durations"] = _durations(state, started, report_started, now)
     return report
 
 
-def _add_api(total: dict, api: dict) -> None:
-    for key in ("requests", "retries", "rate_limited"):
-        total[key] = total.get(key, 0) + int(api.get(key, 0) or 0)
-
-
-def _aggregate_parts(report: dict, run: dict, plan: dict) -> None:
-    manifest = _manifest(run["bucket"], plan["manifest_key"]) if plan.get("manifest_key") else []
-    results = _read_results(run["bucket"], run["prefix"], manifest) if manifest else {}
+def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
+    items = (get_json(run["bucket"], merge["partitions_key"]) or []) if merge.get("partitions_key") else []
+    results = _read_results(run["bucket"], run["prefix"], execution, items) if items else {}
     rows = report["rows"]
-    for part in manifest:
-        res = results.get(int(part["part"]))
-        if res is not None and res.get("execution") not in (None, report["execution"]):
-            res = None  # an earlier execution's result: this one recorded nothing for the part
+    timeline: dict[int, int] = {}
+    for item in items:
+        number = int(item["partition"])
+        res = results.get(number)
         if res is None:
-            rows["failed"] += int(part["rows"])
-            report["parts"]["failed"] += 1
-            report["errors"].append({"part": part["part"], "error": "NoResultError",
-                                     "message": "the part recorded no result (its sender and the failure "
+            rows["failed"] += int(item["rows"])
+            report["partitions"]["failed"] += 1
+            report["errors"].append({"partition": number, "name": "NoResultError", "error": "NoResultError",
+                                     "message": "the partition recorded no result (its sender and the failure "
                                                 "recorder both failed)", "action": "Resume the run."})
             continue
         r = res["rows"]
@@ -154,15 +204,20 @@ def _aggregate_parts(report: dict, run: dict, plan: dict) -> None:
             report["skipped_by_reason"]["already_sent"] = report["skipped_by_reason"].get("already_sent", 0) + r["skipped"]
         for key, n in res.get("sent", {}).items():
             report["sent"][key] = report["sent"].get(key, 0) + n
-        _add_api(report["api"], res.get("api", {}))
+        for minute, n in res.get("timeline", {}).items():
+            timeline[int(minute)] = timeline.get(int(minute), 0) + n
+        report["warnings"].extend(w for w in res.get("warnings", []) if w not in report["warnings"])
         if res.get("rejects_key"):
             report["rejects"].append(res["rejects_key"])
         if res.get("status") == "FAILED":
-            report["parts"]["failed"] += 1
+            report["partitions"]["failed"] += 1
             err = dict(res.get("error") or {})
-            report["errors"].append({"part": part["part"], **err})
+            report["errors"].append({"partition": number, **err})
         else:
-            report["parts"]["succeeded"] += 1
+            report["partitions"]["succeeded"] += 1
+    if timeline:
+        first = min(timeline)
+        report["timeline"] = [[m - first, n] for m, n in sorted(timeline.items())]
 
 
 def _audience_warnings(report: dict, prepare: dict) -> None:
@@ -190,12 +245,12 @@ def render_markdown(report: dict) -> str:
         f"**{report['status']}** — destination `{report['destination']}` ({report['type'] or 'unknown type'})",
         "",
     ]
-    src = report.get("source") or {}
-    if src:
-        lines += [f"Source: `s3://{src.get('bucket')}/{src.get('key')}`", ""]
+    if report.get("files"):
+        lines += ["Files: " + ", ".join(f"`{k}`" for k in report["files"][:20])
+                  + (f" and {len(report['files']) - 20} more" if len(report["files"]) > 20 else ""), ""]
     if report.get("error"):
         e = report["error"]
-        lines += [f"**Error** `{e.get('error')}`: {e.get('message')}", ""]
+        lines += [f"**Error** `{e.get('name') or e.get('error')}`: {e.get('message')}", ""]
         if e.get("action"):
             lines += [f"**What to do:** {e['action']}", ""]
     lines += ["| rows | count |", "|---|---:|"]
@@ -209,16 +264,16 @@ def render_markdown(report: dict) -> str:
         lines += [f"| {k} | {v:,} |" for k, v in sent.items()]
     if report.get("audience"):
         a = report["audience"]
-        lines += ["", f"Audience `{a.get('name')}` id `{a.get('audience_id')}`"
+        lines += ["", f"Audience `{a.get('name')}` id `{a.get('id')}`"
                       f"{' (created by this run)' if a.get('created') else ''}, mode `{a.get('mode')}`."]
     api = report["api"]
     lines += ["", f"TikTok API: {api['requests']:,} request(s), {api['retries']:,} retr(ies), "
-                  f"{api.get('rate_limited', 0):,} rate-limited answer(s). Parts: {report['parts']['total']} "
-                  f"({report['parts']['failed']} failed)."]
+                  f"{api.get('rate_limited', 0):,} rate-limited answer(s), {api.get('resent', 0):,} resent. "
+                  f"Partitions: {report['partitions']['total']} ({report['partitions']['failed']} failed)."]
     if report["errors"]:
         lines += ["", "## Errors", ""]
         for e in report["errors"][:20]:
-            lines.append(f"- part {e.get('part')}: `{e.get('error')}` {e.get('message', '')}"
+            lines.append(f"- partition {e.get('partition')}: `{e.get('name') or e.get('error')}` {e.get('message', '')}"
                          + (f" — {e['action']}" if e.get("action") else ""))
     if report["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
@@ -234,32 +289,54 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
            now: float | None = None) -> dict:
     """Input: {"state": <the execution state>, "execution", "started_at"}. Writes and announces the report."""
     state = event.get("state") or {}
-    report = build_report(state, execution=event.get("execution", ""), started_at=event.get("started_at", ""),
-                          now=now)
+    execution = event.get("execution", "")
+    report = build_report(state, execution=execution, started_at=event.get("started_at", ""),
+                          ledger_table=ledger_table, now=now)
     destination = report["destination"] or "unknown"
     prefix = (state.get("plan") or {}).get("run", {}).get("prefix") or runs.run_prefix(destination, report["run_id"])
-    report_key = prefix + "report.json"
-    aws.s3().put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report, indent=2).encode(),
-                        ContentType="application/json")
-    markdown = render_markdown(report)
-    aws.s3().put_object(Bucket=bucket, Key=prefix + "report.md", Body=markdown.encode(), ContentType="text/markdown")
+    own = runs.execution_prefix(prefix, execution)
+    report["report_keys"] = {"json": prefix + "report.json", "markdown": prefix + "report.md"}
+    report["bucket"] = bucket
+    body = json.dumps(report, indent=2).encode()
+    markdown = render_markdown(report).encode()
+    s3 = aws.s3()
+    for base in (own, prefix):
+        s3.put_object(Bucket=bucket, Key=base + "report.json", Body=body, ContentType="application/json")
+        s3.put_object(Bucket=bucket, Key=base + "report.md", Body=markdown, ContentType="text/markdown")
     run = (state.get("plan") or {}).get("run") or {}
     if ledger_table and run.get("run_id") and not run.get("dry_run") and report["status"] != "DRY_RUN":
-        runs.finish_claim(ledger_table, run["run_id"], report["execution"], report["status"])
+        runs.finish_claim(ledger_table, run["run_id"], execution, report["status"])
+    if ledger_table:
+        _index(ledger_table, report)
     if metrics is not None:
         _emit_metrics(metrics, report)
     if topic_arn:
         try:
             aws.sns().publish(TopicArn=topic_arn, Subject=f"tiktok-sync {destination}: {report['status']}"[:100],
-                              Message=markdown)
+                              Message=markdown.decode())
         except ClientError as exc:  # a notification problem must not change the run's outcome
             logger.warning("Could not publish the run notification", extra={"error": str(exc)})
     logger.info("Run finished", extra={"run_id": report["run_id"], "status": report["status"], "rows": report["rows"]})
     error = report.get("error") or {}
     default = "PartsFailedError" if report["status"] == "PARTIAL" else "RunFailedError"
-    return {"status": report["status"], "report_key": report_key, "rows": report["rows"], "run_id": report["run_id"],
-            "error": error.get("error") or default,
-            "cause": f"{error.get('message') or report['status']} (report: s3://{bucket}/{report_key})"[:1000]}
+    return {"status": report["status"], "report_key": prefix + "report.json", "rows": report["rows"],
+            "run_id": report["run_id"], "error": error.get("name") or default,
+            "cause": f"{error.get('message') or report['status']} (report: s3://{bucket}/{prefix}report.json)"[:1000]}
+
+
+def _index(table: str, report: dict) -> None:
+    """One item per run execution in the ledger table: the run history (`tiktok-sync runs --aws`)."""
+    try:
+        aws.dynamodb().put_item(TableName=table, Item={
+            "pk": {"S": "runs"}, "sk": {"S": f"{report['finished_at']}#{report['run_id']}#{report['execution']}"},
+            "run_id": {"S": report["run_id"]}, "destination": {"S": report["destination"] or "unknown"},
+            "type": {"S": report["type"] or ""}, "status": {"S": report["status"]},
+            "rows": {"S": json.dumps(report["rows"])}, "started_at": {"S": report["started_at"] or ""},
+            "finished_at": {"S": report["finished_at"]}, "report_key": {"S": report["report_keys"]["json"]},
+            "bucket": {"S": report.get("bucket", "")}, "execution": {"S": report["execution"]},
+            "expires_at": {"N": str(int(time.time()) + RUNS_INDEX_TTL)}})
+    except ClientError as exc:  # the index is a convenience: the report itself is written
+        logger.warning("Could not index the run", extra={"error": str(exc)})
 
 
 def _emit_metrics(metrics: Any, report: dict) -> None:

@@ -1,15 +1,17 @@
-"""The senders: one invocation delivers one part, batch by batch, through the ledger.
+"""The senders: one invocation delivers one partition, batch by batch, through the ledger.
 
-A part's batches are deterministic (same part, same run settings → same batches), so the
+A partition's batches are deterministic (same partition, same run settings → same batches), so the
 ledger can tell which were already accepted: those are not sent again (a Step Functions Retry,
-a resumed run, a redrive). Rows end in exactly one place:
+a resumed run). Rows end in exactly one place:
 
 * `sent` — in a batch TikTok accepted during this execution;
-* `skipped` — in a batch an earlier execution of the same run already delivered;
+* `skipped` (`already_sent`) — in a batch an earlier execution of the same run already delivered;
 * `rejected` — TikTok refused the record itself (isolated by bisecting), reason `rejected_by_api`;
-* `failed` — the part gave up (retries exhausted, credentials, permission): see `record_failure`.
+* `failed` — the partition gave up (retries exhausted, credentials, permission): see `record_failure`.
 
-The result is written to `results/part-NNNNN.json` where the report step reads it, and a small
+Every invocation adds its TikTok request counts to the execution's totals before it returns or
+raises (the report counts every attempt). The result is written to
+`executions/<execution>/results/partition-NNNNN.json` where the report step reads it, and a small
 summary is returned to the state machine.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +30,15 @@ from .. import aws, reasons
 from ..config.destinations import Destination
 from ..errors import PartTimeoutError, TikTokSyncError
 from ..intake.rejects import RejectsWriter
-from ..partitions.parts import read_part
+from ..partitions.keys import split_ref
+from ..partitions.parts import read_partition
 from ..state import runs
-from ..state.ledger import BatchRecord, Ledger
+from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
 from ..tiktok.event_grouping import group_events
 from ..tiktok.events import track_events
 from .catch import error_from_catch
+from .split import get_json, partition_sources_of
 
 logger = Logger(service="tiktok-sync", child=True)
 STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included) and the result write
@@ -42,7 +47,7 @@ STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included)
 @dataclass
 class Batch:
     number: int
-    lines: list[int]  # source lines of the rows in this batch
+    refs: list[int]  # row references of the rows in this batch
     payload: Any  # what the sender needs to send it
 
 
@@ -57,16 +62,18 @@ class PartTally:
     rejects: list[tuple[int, str]] = field(default_factory=list)
     batches_sent: int = 0
     batches_skipped: int = 0
-    requests: int = 0
+    timeline: dict[int, int] = field(default_factory=dict)  # minute (epoch seconds) → rows delivered
 
-    def add_batch(self, rec: BatchRecord, lines: list[int], *, ours: bool) -> None:
-        rejected = len({line for line, _ in rec.rejected})
-        delivered = len(lines) - rejected
+    def add_batch(self, rec: BatchRecord, refs: list[int], *, ours: bool) -> None:
+        rejected = len({ref for ref, _ in rec.rejected})
+        delivered = len(refs) - rejected
         if ours:
             self.sent += delivered
             self.batches_sent += 1
             for k, v in rec.ids.items():
                 self.ids[k] = self.ids.get(k, 0) + v
+            minute = int(time.time()) // 60 * 60
+            self.timeline[minute] = self.timeline.get(minute, 0) + delivered
         else:
             self.skipped += delivered
             self.batches_skipped += 1
@@ -74,53 +81,63 @@ class PartTally:
         self.rejects.extend(rec.rejected)
 
 
-class PartJob:
+class PartitionJob:
     """Shared driver; subclasses build the batches and send one."""
 
     kind = ""
 
     def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
         self.run = event["run"]
-        self.part = event["part"]
+        self.item = event["partition"]
+        self.number = int(self.item["partition"])
         self.prepare = event.get("prepare") or {}
         self.execution = event.get("execution") or self.run.get("execution", "")
         self.dest = Destination.from_dict(self.run["destination"])
         self.bucket = self.run["bucket"]
-        self.ledger = Ledger(ledger_table, self.run["run_id"], int(self.part["part"]))
+        self.prefix = self.run["prefix"]
+        self.table = ledger_table
+        self.ledger = Ledger(ledger_table, self.run["run_id"], self.number)
         self.client_factory = client_factory
-        self.rows = list(read_part(self.bucket, self.part["key"]))
+        self.rows = list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
+        self.warnings: list[str] = []
 
     # subclass API
     def batches(self) -> list[Batch]:
         raise NotImplementedError
 
-    def send(self, client: Any, batch: Batch) -> BatchRecord:
+    def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
         raise NotImplementedError
 
     # driver
     def deliver(self, remaining_ms: Callable[[], int] | None = None) -> dict:
-        """Send the part's batches not in the ledger. `remaining_ms` (the Lambda context's) lets it
+        """Send the partition's batches not in the ledger. `remaining_ms` (the Lambda context's) lets it
         stop before the Lambda timeout with PartTimeoutError; the state machine's Retry continues."""
         tally = PartTally(rows=len(self.rows))
-        done = self.ledger.done()
+        known = self.ledger.state()
         client = None
+        resent = 0
         try:
             for batch in self.batches():
-                rec = done.get(batch.number)
+                st = known.get(batch.number) or BatchState()
+                rec = st.record
                 if rec is None:
                     if remaining_ms is not None and remaining_ms() < STOP_BEFORE_TIMEOUT_MS:
-                        raise PartTimeoutError(f"part {self.part['part']}: stopped before the Lambda timeout at "
+                        raise PartTimeoutError(f"partition {self.number}: stopped before the Lambda timeout at "
                                                f"batch {batch.number}; the state machine continues it")
                     if client is None:
                         client = self.client_factory(self.dest)
-                    rec = self.send(client, batch)
+                    if st.intended:
+                        resent += 1  # an earlier attempt died before TikTok's answer was recorded
+                    self.ledger.intend(batch.number, self.execution)
+                    rec = self.send(client, batch, st)
                     rec.execution = self.execution
                     rec = self.ledger.record(rec)
-                tally.add_batch(rec, batch.lines, ours=rec.execution == self.execution)
+                tally.add_batch(rec, batch.refs, ours=rec.execution == self.execution)
         finally:
-            if client is not None:
-                tally.requests = client.stats.to_dict().get("requests", 0)
-        return self._write_result(tally, client, error=None)
+            counts = dict(client.stats.to_dict()) if client is not None else {}
+            counts["resent"] = int(counts.get("resent", 0) or 0) + resent
+            runs.add_api_counts(self.table, self.execution, counts)
+        return self._write_result(tally, error=None)
 
     def record_failure(self, error: dict) -> dict:
         """After retries ran out: rows of batches not in the ledger are failed, with the error."""
@@ -129,25 +146,30 @@ class PartJob:
         for batch in self.batches():
             rec = done.get(batch.number)
             if rec is None:
-                tally.failed += len(batch.lines)
+                tally.failed += len(batch.refs)
             else:
-                tally.add_batch(rec, batch.lines, ours=rec.execution == self.execution)
-        return self._write_result(tally, None, error=error)
+                tally.add_batch(rec, batch.refs, ours=rec.execution == self.execution)
+        return self._write_result(tally, error=error)
 
-    def _write_result(self, tally: PartTally, client: Any, *, error: dict | None) -> dict:
-        prefix = self.run["prefix"]
-        number = int(self.part["part"])
+    def _file_names(self) -> list[str]:
+        plan = get_json(self.bucket, self.prefix + "plan.json") or {}
+        return [f.get("name", "") for f in plan.get("files", [])]
+
+    def _write_result(self, tally: PartTally, *, error: dict | None) -> dict:
         rejects_key = None
         if tally.rejects:
+            names = self._file_names()
             buf = io.StringIO()
             writer = RejectsWriter(buf)
-            for line, message in sorted(tally.rejects):
-                writer(line, reasons.REJECTED_BY_API, None, message)
-            rejects_key = runs.rejects_key(prefix, f"part-{number:05d}")
+            for ref, message in sorted(tally.rejects):
+                file_index, line = split_ref(ref)
+                name = names[file_index] if file_index < len(names) else ""
+                writer(line, reasons.REJECTED_BY_API, None, message, file=name)
+            rejects_key = runs.rejects_key(self.prefix, f"partition-{self.number:05d}")
             aws.s3().put_object(Bucket=self.bucket, Key=rejects_key, Body=buf.getvalue().encode(),
                                 ContentType="text/csv")
         result = {
-            "part": number,
+            "partition": self.number,
             "type": self.kind,
             "status": "FAILED" if error else "SUCCEEDED",
             "rows": {"total": tally.rows, "sent": tally.sent, "rejected": tally.rejected, "skipped": tally.skipped,
@@ -156,21 +178,23 @@ class PartJob:
             "rejected_by_reason": {reasons.REJECTED_BY_API: tally.rejected} if tally.rejected else {},
             "rejects_key": rejects_key,
             "batches": {"sent": tally.batches_sent, "skipped": tally.batches_skipped},
-            "api": client.stats.to_dict() if client is not None else {},
+            "timeline": {str(k): v for k, v in sorted(tally.timeline.items())},
+            "warnings": self.warnings,
             "execution": self.execution,
         }
         if error:
             result["error"] = error
-        aws.s3().put_object(Bucket=self.bucket, Key=runs.result_key(prefix, number),
+        aws.s3().put_object(Bucket=self.bucket, Key=runs.result_key(self.prefix, self.execution, self.number),
                             Body=json.dumps(result, indent=1).encode(), ContentType="application/json")
-        logger.info("Part done", extra={"run_id": self.run["run_id"], "part": number, "rows": result["rows"]})
-        return {"part": number, "status": result["status"], "rows": result["rows"]}
+        logger.info("Partition done", extra={"run_id": self.run["run_id"], "partition": self.number,
+                                            "rows": result["rows"]})
+        return {"partition": self.number, "status": result["status"], "rows": result["rows"]}
 
 
 # --- audiences ---------------------------------------------------------------------------------
 
 
-class AudienceJob(PartJob):
+class AudienceJob(PartitionJob):
     """segment/mapping/ add (or delete, mode remove) for the destination's id types."""
 
     kind = "audience"
@@ -191,9 +215,13 @@ class AudienceJob(PartJob):
         owner: list[int] = []  # users[i] belongs to self.rows[owner[i]]
         for r, row in enumerate(self.rows):
             values = row[1:]
-            depth = max((len(v) for v in values if isinstance(v, list)), default=1)
+            if not any(type(v) is list for v in values):
+                users.append(values)
+                owner.append(r)
+                continue
+            depth = max(len(v) for v in values if type(v) is list)
             for k in range(depth):
-                user = [(v[k] if k < len(v) else None) if isinstance(v, list) else (v if k == 0 else None)
+                user = [(v[k] if k < len(v) else None) if type(v) is list else (v if k == 0 else None)
                         for v in values]
                 if any(u is not None for u in user):
                     users.append(user)
@@ -219,34 +247,34 @@ class AudienceJob(PartJob):
             start = stop
         return out
 
-    def send(self, client: Any, batch: Batch) -> BatchRecord:
-        users, user_lines = batch.payload
+    def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
+        users, user_refs = batch.payload
         action = "delete" if self.dest.mode == "remove" else "add"
         outcome = map_users(client, advertiser_ids=list(self.dest.advertiser_ids), audience_ids=[self.audience_id],
                             action=action, id_schema=self.id_schema, users=users)
-        accepted_lines = {user_lines[i] for i in outcome.accepted}
+        accepted_refs = {user_refs[i] for i in outcome.accepted}
         rejected: dict[int, str] = {}
         for i, message in outcome.rejected:
-            line = user_lines[i]
-            if line not in accepted_lines:
-                rejected.setdefault(line, message)
+            ref = user_refs[i]
+            if ref not in accepted_refs:
+                rejected.setdefault(ref, message)
         ids: dict[str, int] = {}
         if action == "delete":
-            ids["removed"] = len(accepted_lines)
+            ids["removed"] = len(accepted_refs)
         else:
             for i in outcome.accepted:
                 for schema, value in zip(self.id_schema, users[i]):
                     if value is not None:
                         ids[schema] = ids.get(schema, 0) + 1
-        return BatchRecord(batch=batch.number, execution="", rows_sent=len(accepted_lines), ids=ids,
+        return BatchRecord(batch=batch.number, execution="", rows_sent=len(accepted_refs), ids=ids,
                            rejected=sorted(rejected.items()), requests=outcome.requests)
 
 
-# --- offline events ----------------------------------------------------------------------------
+# --- events ----------------------------------------------------------------------------------------
 
 
-class EventsJob(PartJob):
-    """event/track/ with event_source offline (or crm): rows of one event are grouped into one."""
+class EventsJob(PartitionJob):
+    """event/track/: rows of one event are grouped into one."""
 
     kind = "offline_events"
 
@@ -258,37 +286,37 @@ class EventsJob(PartJob):
         for event_set_id, events in groups:
             for i in range(0, len(events), max_events):
                 chunk = events[i:i + max_events]
-                lines = [line for ev in chunk for line in ev.lines]
-                out.append(Batch(len(out) + 1, lines, (event_set_id, chunk)))
+                refs = [ref for ev in chunk for ref in ev.lines]
+                out.append(Batch(len(out) + 1, refs, (event_set_id, chunk)))
         return out
 
-    def send(self, client: Any, batch: Batch) -> BatchRecord:
+    def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
         event_set_id, chunk = batch.payload
         outcome = track_events(client, event_source=self.dest.event_source, event_source_id=event_set_id,
                                events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None)
-        rejected = [(line, message) for i, message in outcome.rejected for line in chunk[i].lines]
+        rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].lines]
         sent_rows = sum(len(chunk[i].lines) for i in outcome.accepted)
         return BatchRecord(batch=batch.number, execution="", rows_sent=sent_rows,
                            ids={"events": len(outcome.accepted)}, rejected=sorted(rejected),
                            requests=outcome.requests)
 
 
-def _send(job_class: type[PartJob], event: dict, ledger_table: str, client_factory, remaining_ms) -> dict:
-    if event["run"]["type"] != job_class.kind:
-        raise ValueError(f"a {event['run']['type']} part sent to the {job_class.kind} sender")
+def _send(job_class: type[PartitionJob], event: dict, ledger_table: str, client_factory, remaining_ms) -> dict:
+    if event["run"]["type"] != job_class.kind and job_class is AudienceJob:
+        raise ValueError(f"a {event['run']['type']} partition sent to the {job_class.kind} sender")
     job = job_class(event, client_factory, ledger_table)
     if event.get("action") == "record_failure":
-        return job.record_failure(error_from_catch(event.get("error")) or {"error": "UnknownError"})
+        return job.record_failure(error_from_catch(event.get("error")) or {"name": "UnknownError"})
     return job.deliver(remaining_ms)
 
 
-def send_audience_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
-                       remaining_ms: Callable[[], int] | None = None) -> dict:
-    """The audience sender's one call: deliver the part, or (action record_failure) record it failed."""
+def send_audience_partition(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
+                            remaining_ms: Callable[[], int] | None = None) -> dict:
+    """The audience sender's one call: deliver the partition, or (action record_failure) record it failed."""
     return _send(AudienceJob, event, ledger_table, client_factory, remaining_ms)
 
 
-def send_events_part(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
-                     remaining_ms: Callable[[], int] | None = None) -> dict:
-    """The offline-events sender's one call: deliver the part, or (action record_failure) record it failed."""
+def send_events_partition(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
+                          remaining_ms: Callable[[], int] | None = None) -> dict:
+    """The events sender's one call: deliver the partition, or (action record_failure) record it failed."""
     return _send(EventsJob, event, ledger_table, client_factory, remaining_ms)

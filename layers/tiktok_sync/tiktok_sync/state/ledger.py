@@ -1,14 +1,22 @@
-"""The batch ledger: what TikTok already accepted, per (run, part, batch), in DynamoDB.
+"""The batch ledger: what TikTok already accepted, per (run, partition, batch), in DynamoDB.
 
-A sender looks up its part's batches before sending and skips the ones recorded, so a Step
-Functions Retry, a resumed run or a redrive never resends a batch TikTok accepted. A batch is
-recorded right after TikTok accepts it; if a Lambda dies between the two, that one batch is
-sent again on the retry — harmless: segment mapping adds/deletes are set operations and events
-de-duplicate at TikTok on (event set, event_id, event).
+A sender looks up its partition's batches before sending and skips the ones recorded, so a Step
+Functions Retry, a resumed run or a redrive never resends a batch TikTok accepted. Around each
+send it writes two items:
 
-Each item keeps the batch's outcome (rows sent, ids per type, the rows TikTok rejected with a
-short message) and the execution that sent it, so the run report can tell rows sent by this
-execution from rows already sent by an earlier one (reported as skipped).
+* an **intent** (`<batch>#intent`) just before the request: if the sender dies (timeout, crash,
+  out of memory) between TikTok's answer and the record, the next attempt finds the intent without
+  a record — the batch's outcome is unknown, it is sent again and counted as `resent`;
+* the **record** (`<batch>`) right after TikTok accepts it: rows sent, ids per type, the rows TikTok
+  rejected with a short message, the execution that sent it (so the report tells rows sent by this
+  execution from rows sent by an earlier one, reported as skipped).
+
+A batch TikTok refused in parts is recorded **piece by piece** as the pieces are accepted
+(`<batch>#p<n>`, the indexes accepted): an error after some pieces were accepted (a rate limit, an
+outage, a crash) never makes the retry resend them.
+
+Sending is at least once for a batch whose outcome was unknown: harmless, since segment mapping
+adds/deletes are set operations and events de-duplicate at TikTok on (event set, event_id, event).
 """
 
 from __future__ import annotations
@@ -30,52 +38,88 @@ class BatchRecord:
     execution: str
     rows_sent: int
     ids: dict[str, int] = field(default_factory=dict)  # EMAIL_SHA256 → n, events → n, removed → n
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, TikTok's message)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row ref, TikTok's message)
     requests: int = 0
 
 
-class Ledger:
-    def __init__(self, table: str, run_id: str, part: int) -> None:
-        self.table = table
-        self.pk = f"{run_id}#{part:05d}"
+@dataclass
+class BatchState:
+    """What the ledger knows of one batch."""
 
-    def done(self) -> dict[int, BatchRecord]:
-        out: dict[int, BatchRecord] = {}
+    record: BatchRecord | None = None
+    intended: bool = False
+    accepted: set[int] = field(default_factory=set)  # indexes of pieces accepted before the batch was done
+
+
+class Ledger:
+    def __init__(self, table: str, run_id: str, partition: int) -> None:
+        self.table = table
+        self.pk = f"{run_id}#{partition:05d}"
+
+    def _items(self):
         kwargs = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
                   "ExpressionAttributeValues": {":pk": {"S": self.pk}}, "ConsistentRead": True}
         while True:
             page = aws.dynamodb().query(**kwargs)
-            for item in page.get("Items", []):
-                body = json.loads(item["outcome"]["S"])
-                rec = BatchRecord(batch=int(item["sk"]["S"]), execution=item.get("execution", {}).get("S", ""),
-                                  rows_sent=body["rows_sent"], ids=body.get("ids", {}),
-                                  rejected=[(int(line), body["messages"][i]) for line, i in body.get("rejected", [])],
-                                  requests=body.get("requests", 0))
-                out[rec.batch] = rec
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                return out
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, rec: BatchRecord) -> BatchRecord:
-        """Store `rec` unless the batch is recorded already; returns the record that stands.
+    def state(self) -> dict[int, BatchState]:
+        out: dict[int, BatchState] = {}
+        for item in self._items():
+            sk = item["sk"]["S"]
+            number, _, tag = sk.partition("#")
+            st = out.setdefault(int(number), BatchState())
+            if not tag:
+                body = json.loads(item["outcome"]["S"])
+                st.record = BatchRecord(
+                    batch=int(number), execution=item.get("execution", {}).get("S", ""),
+                    rows_sent=body["rows_sent"], ids=body.get("ids", {}),
+                    rejected=[(int(ref), body["messages"][i]) for ref, i in body.get("rejected", [])],
+                    requests=body.get("requests", 0))
+            elif tag == "intent":
+                st.intended = True
+            elif tag.startswith("p"):
+                st.accepted.update(json.loads(item["indexes"]["S"]))
+        return out
 
-        Two executions of one run at once (a resume started while the first still runs) may both
-        send a batch; only the first record counts it as sent, the other finds it and reports skipped.
-        """
-        messages: dict[str, int] = {}
-        rejected = [[line, messages.setdefault(msg[:300], len(messages))] for line, msg in rec.rejected]
-        body = {"rows_sent": rec.rows_sent, "ids": rec.ids, "requests": rec.requests,
-                "messages": list(messages), "rejected": rejected}
+    def done(self) -> dict[int, BatchRecord]:
+        return {n: st.record for n, st in self.state().items() if st.record is not None}
+
+    def _put(self, sk: str, attrs: dict, *, conditional: bool = False) -> bool:
+        kwargs = {}
+        if conditional:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
         try:
             aws.dynamodb().put_item(
                 TableName=self.table,
-                Item={"pk": {"S": self.pk}, "sk": {"S": f"{rec.batch:06d}"}, "execution": {"S": rec.execution},
-                      "outcome": {"S": json.dumps(body, separators=(",", ":"))},
-                      "expires_at": {"N": str(int(time.time()) + TTL_SECONDS)}},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+                Item={"pk": {"S": self.pk}, "sk": {"S": sk}, "expires_at": {"N": str(int(time.time()) + TTL_SECONDS)},
+                      **attrs}, **kwargs)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
+
+    def intend(self, batch: int, execution: str) -> None:
+        """About to send `batch` (see the module docstring)."""
+        self._put(f"{batch:06d}#intent", {"execution": {"S": execution}})
+
+    def accepted_piece(self, batch: int, piece: int, indexes: list[int]) -> None:
+        """TikTok accepted these indexes of `batch` (a piece of a bisected batch)."""
+        self._put(f"{batch:06d}#p{piece:05d}", {"indexes": {"S": json.dumps(sorted(indexes))}})
+
+    def record(self, rec: BatchRecord) -> BatchRecord:
+        """Store `rec` unless the batch is recorded already; returns the record that stands."""
+        messages: dict[str, int] = {}
+        rejected = [[ref, messages.setdefault(msg[:300], len(messages))] for ref, msg in rec.rejected]
+        body = {"rows_sent": rec.rows_sent, "ids": rec.ids, "requests": rec.requests,
+                "messages": list(messages), "rejected": rejected}
+        stored = self._put(f"{rec.batch:06d}", {"execution": {"S": rec.execution},
+                                                "outcome": {"S": json.dumps(body, separators=(",", ":"))}},
+                           conditional=True)
+        if not stored:
             return self.done().get(rec.batch, rec)
         return rec
