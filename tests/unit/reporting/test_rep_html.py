@@ -151,3 +151,12 @@ def test_every_string_is_escaped():
     assert "shop&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     [href] = [a["href"] for a in page.find("a")]
     assert href.startswith("https://s3.console.aws.amazon.com/s3/object/") and "<" not in href and '"' not in href
+
+
+def test_a_report_without_a_timeline_says_why_there_is_no_rate():
+    report = load("succeeded_audience")
+    del report["timeline"]
+    html = render_html(report)
+    assert "This report has no send timeline" in html and 'id="rate-chart"' not in html
+    report["rows"] = {"read": 5, "sent": 0, "rejected": 5, "skipped": 0, "failed": 0}
+    assert "Nothing was sent, so there is no send rate to show." in render_html(report)

@@ -121,3 +121,10 @@ def test_strings_from_configuration_cannot_change_the_structure():
     assert "Audience `` VIP | <script>alert(1)</script> # `x` `` (the name TikTok holds)" in md
     assert "destination ``a|b`c``" in md
     assert not any(line.startswith(("<", "# `x`")) for line in md.splitlines())
+
+
+def test_without_step_durations_the_total_is_in_the_run_line_only():
+    report = load("succeeded_audience")
+    del report["durations"]
+    md = render_markdown(report)
+    assert "## Time per step" not in md and "(12 min 41 s)" in md  # from started_at/finished_at

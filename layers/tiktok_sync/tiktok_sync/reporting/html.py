@@ -274,8 +274,12 @@ def _rate_chart(report: dict) -> str:
     points = f.rate_points(report)
     head = '<section id="rate">\n<h2>Send rate</h2>\n'
     if not points:
-        why = ("Dry run: nothing was sent." if f.status(report) == "DRY_RUN" else
-               "No send timeline in this report: nothing was sent, or the run ended before sending.")
+        if f.status(report) == "DRY_RUN":
+            why = "Dry run: nothing was sent."
+        elif not f.rows(report)["sent"]:
+            why = "Nothing was sent, so there is no send rate to show."
+        else:
+            why = "This report has no send timeline (rows delivered per minute), so there is no rate to show."
         return head + f'<p class="empty">{esc(why)}</p>\n</section>'
     W, H, left, right, top, bottom = 720.0, 262.0, 58.0, 30.0, 30.0, 40.0
     plot_w, plot_h = W - left - right, H - top - bottom

@@ -91,7 +91,7 @@ def render_markdown(report: dict) -> str:
     out += _diff_section(report)
 
     steps, total = f.durations(report)
-    if steps or total is not None:
+    if steps:  # the total alone is in the run line
         out += ["## Time per step", ""]
         rows = [[text(label), f.duration(sec)] for label, sec in steps]
         if total is not None:
