@@ -82,7 +82,10 @@ td.tbar span{display:block;height:10px;border-radius:3px;background:var(--accent
 ul.plain{margin:0;padding-left:20px}ul.plain li{margin:3px 0;overflow-wrap:anywhere}
 a{color:var(--accent)}
 footer{color:var(--muted);font-size:13px;margin-top:18px;overflow-wrap:anywhere}
-@media (max-width:640px){#figures{grid-template-columns:repeat(2,1fr)}td.tbar{width:30%}}
+@media (max-width:640px){main{padding:16px 10px 32px}section{padding:14px 12px}
+#figures{grid-template-columns:repeat(2,1fr)}td.tbar{width:30%}td.what{white-space:normal}
+table.legend tr{display:grid;grid-template-columns:1fr auto auto}table.legend th:last-child{display:none}
+table.legend td.why{grid-column:1/-1;padding-top:0}table.legend td.why:empty{display:none}}
 @media print{body{background:#fff}section{break-inside:avoid}}
 """
 
