@@ -25,7 +25,7 @@ FAILED_COLOR = "#c92a2a"
 REJECTED_COLORS = ("#f08c00", "#fcc419", "#a0522d", "#f783ac", "#ffc078", "#e64980", "#bfa100", "#d9480f")
 SKIPPED_COLORS = ("#4c6ef5", "#74c0fc", "#868e96", "#9775fa", "#15aabf", "#adb5bd")
 RATE_COLOR = "#1c7ed6"
-TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 STATUS_CLASS = {"SUCCEEDED": "ok", "PARTIAL": "warn", "FAILED": "bad", "DRY_RUN": "dry"}
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
