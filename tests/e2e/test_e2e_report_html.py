@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import pathlib
 import re
 import shutil
 import struct
@@ -20,10 +21,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import ROOT, SAMPLES
 from tiktok_sync.reporting import html as report_html
 from tiktok_sync.reporting import render_html
 
+# (not `from conftest import …`: that name resolves to another tier's conftest when tiers run together)
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "events" / "samples"
 REPORTS = ROOT / "tests" / "fixtures" / "reports"
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome"))
                  if p), None)
