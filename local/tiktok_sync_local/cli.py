@@ -182,6 +182,12 @@ def cmd_authorize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .history import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tiktok-sync", description="Sync S3 query results to TikTok Ads Manager.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -206,6 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the main job on the embedded default: sample files, emulated AWS, simulator")
     p.set_defaults(func=cmd_demo)
+
+    from .history import DEFAULT_LIMIT, limit_arg
+
+    p = sub.add_parser("runs", help="the run history, newest first: local (--state) or a deployed stack's (--aws)")
+    p.add_argument("--state", metavar="DIR", help="the local state directory `run` keeps (default .tiktok-sync/)")
+    p.add_argument("--aws", action="store_true", help="read a deployed stack's runs index with your AWS credentials")
+    p.add_argument("--stack", metavar="NAME", help="with --aws: the stack name you deployed (default tiktok-sync)")
+    p.add_argument("--region", metavar="R", help="with --aws: the stack's region (default: your AWS configuration)")
+    p.add_argument("--destination", metavar="NAME", help="only this destination's runs")
+    p.add_argument("--limit", type=limit_arg, default=DEFAULT_LIMIT, metavar="N",
+                   help=f"at most N runs, newest first (default {DEFAULT_LIMIT}; 0 = all)")
+    p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("simulator", help="start the local TikTok API simulator")
     p.add_argument("--port", type=int, default=8765)

@@ -54,3 +54,56 @@ ALL = (
     INVALID_SHOP_ID,
     REJECTED_BY_API,
 )
+
+
+# --- plain-language explanations (run reports and notifications) --------------------------------
+# One sentence per code, for a reader who has not seen this code: what was wrong with the row and,
+# where it helps, what to change. Also the skip reasons of `skipped_by_reason` (DESIGN §6).
+# Every code in ALL must have one (a unit test checks); codes other modules define as plain strings
+# (e.g. missing_lead_id, invalid_event_id) are listed too.
+
+EXPLANATIONS: dict[str, str] = {
+    MALFORMED_ROW: "The row has a different number of fields than the header, usually because a value "
+                   "holds the delimiter or a line break without being quoted.",
+    MISSING_IDENTIFIER: "The row has no identifier TikTok can match on (email, phone or mobile advertising id; "
+                        "for events also an external id), so it could not be matched to anyone.",
+    INVALID_EMAIL: "The email is not an address a mail system would accept (for example no @, no dot in the "
+                   "domain, or spaces inside), or it is hashed with something other than SHA-256.",
+    INVALID_PHONE: "The phone number is not a possible number, even when read with the destination's "
+                   "default country (phone_region).",
+    INVALID_MAID: "The mobile advertising id (IDFA or AAID) is not a device id: it is not shaped like a UUID, "
+                  "or it is the all-zero id of a device that limits ad tracking.",
+    INVALID_EXTERNAL_ID: "The external id is longer than the 256 characters TikTok takes.",
+    MISSING_EVENT: "The row has no event name.",
+    UNSUPPORTED_EVENT: "The event name is not one TikTok accepts for this kind of event; map your name to a "
+                       "TikTok event name with event_map.",
+    MISSING_EVENT_ID: "The row has no event id, which TikTok needs to recognise an event sent twice.",
+    "invalid_event_id": "The event id is longer than the 128 characters TikTok takes.",
+    INVALID_EVENT_SET_ID: "The event set id is not a numeric TikTok event set id (a pixel code does not work "
+                          "for offline events).",
+    MISSING_TIMESTAMP: "The row has no event time.",
+    INVALID_TIMESTAMP: "The event time is in a date and time format that could not be read.",
+    OUTSIDE_WINDOW: "The event happened more than 28 days ago, and TikTok does not take events that old.",
+    FUTURE_TIMESTAMP: "The event time is in the future; check the time zone of the export.",
+    INVALID_CURRENCY: "The currency is not a three-letter ISO 4217 code such as USD or EUR.",
+    INVALID_NUMBER: "A value, price or quantity is not a plain number (no currency symbols or thousands "
+                    "separators) or is out of range.",
+    INVALID_EVENT_CHANNEL: "The event channel is not one TikTok knows (email, website, phone_call, in_store, "
+                           "crm or other).",
+    INVALID_CONTENT_TYPE: "The content type is neither product nor product_group.",
+    INVALID_SHOP_ID: "The shop id is longer than 64 characters, looks like a web address, or contains < or >.",
+    "missing_lead_id": "The CRM event has no lead id, which TikTok needs to match a CRM event to its lead.",
+    REJECTED_BY_API: "TikTok refused this record when it was sent although it passed the checks here; the "
+                     "rejects file's detail column has TikTok's message.",
+    # skipped_by_reason
+    "already_sent": "An earlier run already delivered this event within TikTok's 28-day window, so it was "
+                    "not sent again.",
+    "unchanged": "The audience already holds this member from an earlier run (mirror mode), so there was "
+                 "nothing to send.",
+    "dry_run": "This was a dry run: the row is valid, but nothing was sent.",
+}
+
+
+def explain(code: str) -> str:
+    """One plain sentence saying what a reason code means; an unknown code is returned as itself."""
+    return EXPLANATIONS.get(code, code)
