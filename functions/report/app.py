@@ -1,7 +1,8 @@
 """Report Lambda: the run's last step.
 
 Input {"state": <execution state: check, plan, merge, prepare, error>, "execution", "started_at"}. Writes
-runs/<destination>/<run_id>/report.json and report.md, emits metrics, publishes the notification.
+runs/<destination>/<run_id>/report.json, report.md and report.html (and a copy per execution), indexes the
+run, emits metrics, publishes the notification (failures only, or every run: NotifyOn).
 Returns {"status", "report_key", "rows", "error", "cause"}; the state machine fails the execution
 with `error` unless the status is SUCCEEDED or DRY_RUN.
 """
@@ -18,4 +19,4 @@ metrics = EphemeralMetrics()  # no state shared between invocations (dimensions 
 @metrics.log_metrics
 def lambda_handler(event, context):
     return finish(event, bucket=ENV.data_bucket, ledger_table=ENV.ledger_table,
-                  topic_arn=ENV.notifications_topic_arn, metrics=metrics)
+                  topic_arn=ENV.notifications_topic_arn, metrics=metrics, notify_on=ENV.notify_on)

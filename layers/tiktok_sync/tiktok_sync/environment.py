@@ -42,6 +42,7 @@ class Environment:
     map_concurrency: int
     event_partition_bytes: int
     split_piece_bytes: int = 128 * 1024 * 1024
+    notify_on: str = "FAILURES"
 
     @classmethod
     def load(cls) -> Environment:
@@ -55,4 +56,5 @@ class Environment:
             map_concurrency=_int("MAP_CONCURRENCY", 4, 1, 10000),
             event_partition_bytes=_int("EVENT_PARTITION_BYTES", 16 * 1024 * 1024, 1024, 1 << 34),
             split_piece_bytes=_int("SPLIT_PIECE_BYTES", 128 * 1024 * 1024, 4096, 1 << 36),
+            notify_on=os.environ.get("NOTIFY_ON", "FAILURES"),
         )

@@ -13,6 +13,7 @@ is the latest execution's.
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,6 +24,8 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import ID_TYPES
+from ..reporting import render_html, render_markdown, render_notification, should_notify
+from ..reporting.facts import console_url
 from ..state import runs
 from .catch import error_from_catch
 from .split import get_json
@@ -234,59 +237,11 @@ def _audience_warnings(report: dict, prepare: dict) -> None:
             "TikTok will not let ad groups target it (sizes update in up to 48 hours)")
 
 
-# --- rendering ---------------------------------------------------------------------------------
-
-
-def render_markdown(report: dict) -> str:
-    r = report["rows"]
-    lines = [
-        f"# tiktok-sync run {report['run_id']}",
-        "",
-        f"**{report['status']}** — destination `{report['destination']}` ({report['type'] or 'unknown type'})",
-        "",
-    ]
-    if report.get("files"):
-        lines += ["Files: " + ", ".join(f"`{k}`" for k in report["files"][:20])
-                  + (f" and {len(report['files']) - 20} more" if len(report["files"]) > 20 else ""), ""]
-    if report.get("error"):
-        e = report["error"]
-        lines += [f"**Error** `{e.get('name') or e.get('error')}`: {e.get('message')}", ""]
-        if e.get("action"):
-            lines += [f"**What to do:** {e['action']}", ""]
-    lines += ["| rows | count |", "|---|---:|"]
-    lines += [f"| {k} | {r[k]:,} |" for k in ("read", "sent", "rejected", "skipped", "failed")]
-    if report["rejected_by_reason"]:
-        lines += ["", "| rejected because | rows |", "|---|---:|"]
-        lines += [f"| `{k}` | {v:,} |" for k, v in report["rejected_by_reason"].items()]
-    sent = {k: v for k, v in report["sent"].items() if v}
-    if sent:
-        lines += ["", "| delivered | count |", "|---|---:|"]
-        lines += [f"| {k} | {v:,} |" for k, v in sent.items()]
-    if report.get("audience"):
-        a = report["audience"]
-        lines += ["", f"Audience `{a.get('name')}` id `{a.get('id')}`"
-                      f"{' (created by this run)' if a.get('created') else ''}, mode `{a.get('mode')}`."]
-    api = report["api"]
-    lines += ["", f"TikTok API: {api['requests']:,} request(s), {api['retries']:,} retr(ies), "
-                  f"{api.get('rate_limited', 0):,} rate-limited answer(s), {api.get('resent', 0):,} resent. "
-                  f"Partitions: {report['partitions']['total']} ({report['partitions']['failed']} failed)."]
-    if report["errors"]:
-        lines += ["", "## Errors", ""]
-        for e in report["errors"][:20]:
-            lines.append(f"- partition {e.get('partition')}: `{e.get('name') or e.get('error')}` {e.get('message', '')}"
-                         + (f" — {e['action']}" if e.get("action") else ""))
-    if report["warnings"]:
-        lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
-    if report["rejects"]:
-        lines += ["", "Rejects: " + ", ".join(f"`{k}`" for k in report["rejects"])]
-    return "\n".join(lines) + "\n"
-
-
 # --- the step ------------------------------------------------------------------------------------
 
 
 def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str = "", metrics: Any = None,
-           now: float | None = None) -> dict:
+           notify_on: str = "FAILURES", now: float | None = None) -> dict:
     """Input: {"state": <the execution state>, "execution", "started_at"}. Writes and announces the report."""
     state = event.get("state") or {}
     execution = event.get("execution", "")
@@ -295,14 +250,17 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
     destination = report["destination"] or "unknown"
     prefix = (state.get("plan") or {}).get("run", {}).get("prefix") or runs.run_prefix(destination, report["run_id"])
     own = runs.execution_prefix(prefix, execution)
-    report["report_keys"] = {"json": prefix + "report.json", "markdown": prefix + "report.md"}
+    report["report_keys"] = {"json": prefix + "report.json", "markdown": prefix + "report.md",
+                             "html": prefix + "report.html"}
     report["bucket"] = bucket
-    body = json.dumps(report, indent=2).encode()
-    markdown = render_markdown(report).encode()
+    report["region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+    files = {"report.json": (json.dumps(report, indent=2).encode(), "application/json"),
+             "report.md": (render_markdown(report).encode(), "text/markdown; charset=utf-8"),
+             "report.html": (render_html(report).encode(), "text/html; charset=utf-8")}
     s3 = aws.s3()
     for base in (own, prefix):
-        s3.put_object(Bucket=bucket, Key=base + "report.json", Body=body, ContentType="application/json")
-        s3.put_object(Bucket=bucket, Key=base + "report.md", Body=markdown, ContentType="text/markdown")
+        for name, (body, content_type) in files.items():
+            s3.put_object(Bucket=bucket, Key=base + name, Body=body, ContentType=content_type)
     run = (state.get("plan") or {}).get("run") or {}
     if ledger_table and run.get("run_id") and not run.get("dry_run") and report["status"] != "DRY_RUN":
         runs.finish_claim(ledger_table, run["run_id"], execution, report["status"])
@@ -310,10 +268,11 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
         _index(ledger_table, report)
     if metrics is not None:
         _emit_metrics(metrics, report)
-    if topic_arn:
+    if topic_arn and should_notify(report, notify_on):
+        subject, message = render_notification(
+            report, console_url=console_url(bucket, report["report_keys"]["html"], report["region"]))
         try:
-            aws.sns().publish(TopicArn=topic_arn, Subject=f"tiktok-sync {destination}: {report['status']}"[:100],
-                              Message=markdown.decode())
+            aws.sns().publish(TopicArn=topic_arn, Subject=subject, Message=message)
         except ClientError as exc:  # a notification problem must not change the run's outcome
             logger.warning("Could not publish the run notification", extra={"error": str(exc)})
     logger.info("Run finished", extra={"run_id": report["run_id"], "status": report["status"], "rows": report["rows"]})
