@@ -1,11 +1,14 @@
 """Byte ranges cut at record boundaries (DESIGN §9): exact against csv, and pieces read like one file.
 
-Layers of checks:
+Three layers of checks:
 
 1. a plain per-byte transcription of CPython's csv state machine (`ref_states`) gives, from the
    file's start, exactly the record starts csv finds (`test_reference_machine_is_csv`);
 2. the fast scanner (bytes.find per quote) agrees with that reference from every start state, at
-   every offset, for whole ranges and for ranges fed in chunks.
+   every offset, for whole ranges and for ranges fed in chunks;
+3. the differential test: a file cut into random ranges, each scanned on its own, composed and
+   read piece by piece with `QueryResultReader(has_header=False, first_line=…)`, gives the records,
+   line numbers, counts and errors of one sequential read.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import random
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tiktok_sync.errors import BadFileError
 from tiktok_sync.intake import ranges as rg
+from tiktok_sync.intake.reader import QueryResultReader
 
 R, F, U, Q, QQ, C = rg.STATES
 DELIMITERS = [",", "\t", "|"]
@@ -71,6 +76,29 @@ def tokens(delimiter: str):
     d = delimiter.encode()
     return st.lists(st.sampled_from([b"a", b"Z", b"7", b"\xc3\xa9", b'"', b'"', d, d, b"\n", b"\r\n", b"\r",
                                      b"\x0c", b"\xe2\x80\xa8"]), max_size=120).map(body)
+
+
+def random_body(rng: random.Random, n: int, d: bytes, noise: float) -> bytes:
+    """Records that quote fields (quoted delimiters, newlines, doubled quotes) and raw quotes inside
+    unquoted fields, with `noise` the share of random tokens (stray quotes, delimiters, line ends)."""
+    parts = []
+    while sum(map(len, parts)) < n:
+        r = rng.random()
+        if r >= noise:
+            fields = []
+            width = rng.choice([3] * 9 + [2, 4])  # ragged rows: malformed, on one line
+            for _ in range(width):
+                f = rng.random()
+                if f < 0.5:
+                    fields.append(rng.choice([b"ab", b"x1", b"", b"J\"J\" S", b"caf\xc3\xa9"]))
+                else:
+                    inner = rng.choice([b"a,b", b'say ""hi""', b"", d + b"z"]
+                                       + ([b"x\ny", b"p\r\nq", b"\r"] if width == 3 else []))
+                    fields.append(b'"' + inner + b'"')
+            parts.append(d.join(fields) + rng.choice([b"\n", b"\r\n", b"\n", b"\r"]))
+        else:
+            parts.append(rng.choice([b"a", b"1", b'"', d, b"\n", b"\r\n", b"\r", b" "]))
+    return b"".join(parts)
 
 
 # --- 1. the reference is csv --------------------------------------------------------------------
@@ -218,6 +246,125 @@ def test_quote_tracker_cuts_at_the_reference_boundaries(case, draw):
 ])
 def test_data_start(head, has_header, at_eof, expected):
     assert rg.data_start(head, ",", has_header=has_header, at_eof=at_eof) == expected
+
+
+# --- 3. pieces read like one file -------------------------------------------------------------------
+
+
+def read_all(reader: QueryResultReader) -> tuple[list, tuple]:
+    events = []
+    try:
+        for line, fields in reader.records():
+            events.append((line, fields))
+    except BadFileError as exc:
+        return events, ("error", str(exc))
+    return events, ("ok", reader.blank_lines, reader.multiline_records, reader.continuation_lines)
+
+
+def sequential(data: bytes, delimiter: str):
+    reader = QueryResultReader(io.BytesIO(data), "f.csv", delimiter=delimiter)
+    events, outcome = read_all(reader)
+    if outcome[0] == "ok":
+        assert reader.physical_lines == (reader.header_lines + len(events) + reader.blank_lines
+                                         + reader.continuation_lines)
+    return reader.header, events, outcome
+
+
+def piecewise(data: bytes, delimiter: str, header: list[str], cuts: list[int], chunk: int | None = None):
+    start, first_line = rg.data_start(data[:65536], delimiter, at_eof=len(data) <= 65536)
+    offsets = sorted({start, *(c for c in cuts if start < c < len(data)), len(data)})
+    scans = []
+    for a, b in zip(offsets, offsets[1:]):
+        part = data[a:b]
+        if chunk:
+            part = iter([part[i:i + chunk] for i in range(0, len(part), chunk)])
+        scans.append(rg.RangeScan.from_dict(json.loads(json.dumps(rg.scan_range(part, delimiter).to_dict()))))
+    cut = rg.cut_pieces(scans, start=start, first_line=first_line, size=len(data))
+    assert [p.start for p in cut.pieces] == sorted(p.start for p in cut.pieces)
+    events, totals = [], [0, 0, 0]
+    record_starts = set(ref_boundaries(data, ord(delimiter))) if len(data) < 100_000 else None
+    for piece in cut.pieces:
+        assert record_starts is None or piece.start in record_starts
+        reader = QueryResultReader(io.BytesIO(data[piece.start:piece.end]), "f.csv", has_header=False,
+                                   column_names=header, first_line=piece.first_line, delimiter=delimiter)
+        got, outcome = read_all(reader)
+        events += got
+        if outcome[0] == "error":
+            return events, outcome, cut
+        totals = [t + n for t, n in zip(totals, outcome[1:])]
+    return events, ("ok", *totals), cut
+
+
+def assert_pieces_read_like_one_file(data: bytes, delimiter: str, cuts: list[int], chunk: int | None = None):
+    header, events, outcome = sequential(data, delimiter)
+    got, got_outcome, cut = piecewise(data, delimiter, header, cuts, chunk)
+    assert got == events
+    assert got_outcome == outcome
+    return events, cut, outcome
+
+
+def with_header(d: str, rest: bytes) -> bytes:
+    return f"h1{d}h2{d}h3\r\n".encode() + rest
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(DELIMITERS).flatmap(lambda d: st.tuples(st.just(d), tokens(d))),
+       st.lists(st.integers(0, 200), max_size=19), st.sampled_from([None, 1, 3, 64]))
+def test_pieces_read_like_one_file(case, cuts, chunk):
+    delimiter, rest = case
+    assert_pieces_read_like_one_file(with_header(delimiter, rest), delimiter, cuts, chunk)
+
+
+def test_pieces_read_like_one_file_seeded():
+    rng = random.Random(20261130)
+    outcomes = []
+    for i in range(300):
+        delimiter = DELIMITERS[i % 3]
+        data = with_header(delimiter, random_body(rng, rng.randint(0, 4000), delimiter.encode(),
+                                                      rng.choice([0.0, 0.002, 0.01, 0.3])))
+        cuts = [rng.randint(0, len(data)) for _ in range(rng.randint(0, 19))]
+        _, _, outcome = assert_pieces_read_like_one_file(data, delimiter, cuts, rng.choice([None, 7, 500]))
+        outcomes.append(outcome[0])
+    # the mix holds files read to the end and files refused for a runaway quote
+    assert outcomes.count("ok") > 20 and outcomes.count("error") > 20
+
+
+def quoted_newline_file(rows: int) -> tuple[bytes, list]:
+    rng = random.Random(8)
+    out = ["EMAIL,NOTE,PHONE\r\n"]
+    for i in range(rows):
+        r = rng.random()
+        if r < 0.1:
+            note = f'"line one\r\nline ""two"", with comma\nthree {i}"'
+        elif r < 0.2:
+            note = f'"{i}, quoted"'
+        else:
+            note = f"plain {i}"
+        out.append(f"user{i}@example.com,{note},+1206555{i % 10000:04d}\r\n")
+    return "".join(out).encode(), out
+
+
+def test_100k_rows_with_quoted_newlines_cut_into_many_ranges():
+    data, _ = quoted_newline_file(100_000)
+    rng = random.Random(3)
+    cuts = sorted(rng.randint(0, len(data)) for _ in range(60))
+    events, cut, _ = assert_pieces_read_like_one_file(data, ",", cuts)
+    assert len(events) == 100_000 and all(f is not None for _, f in events)
+    assert len(cut.pieces) > 40
+    assert events[-1][0] > 100_000  # line numbers count the quoted line breaks
+    assert cut.end_state == R
+
+
+def test_a_quote_that_never_closes_extends_its_piece_to_the_end_and_is_refused():
+    lines = [f"p{i}@example.com,{i}\n" for i in range(2000)]
+    lines[99] = '"runaway@example.com,99\n'
+    data = ("EMAIL,N\n" + "".join(lines)).encode()
+    cuts = list(range(0, len(data), 997))
+    events, cut, _ = assert_pieces_read_like_one_file(data, ",", cuts)
+    assert cut.end_state == Q
+    assert len(events) == 99
+    _, _, outcome = sequential(data, ",")
+    assert outcome[0] == "error" and "line 101:" in outcome[1] and "runaway" not in outcome[1]
 
 
 # --- runaway_field_line ---------------------------------------------------------------------------
