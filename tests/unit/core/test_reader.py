@@ -251,6 +251,12 @@ def test_headerless_empty_file_is_refused():
         read_headerless(b"\r\n\n", ["EMAIL"])
 
 
+def test_headerless_semicolon_file_gets_a_hint():
+    with pytest.raises(BadFileError, match="semicolon") as err:
+        read_headerless(b"a@x.com;555;1\n", ["EMAIL", "PHONE", "N"])
+    assert "a@x.com" not in str(err.value)
+
+
 # --- a piece of a file (first_line, delimiter given) ----------------------------------------------------
 
 
@@ -368,3 +374,92 @@ def test_header_that_runs_over_lines_is_refused():
         read(b'"EMAIL\na@x.com\nb@x.com\n')
     with pytest.raises(BadFileError, match="the header runs over lines 1-2"):
         read(b'"EMA\nIL",PHONE\na@x.com,1\n')
+
+
+# --- D2 / D16: no value from the file in any message ------------------------------------------------------
+
+from tiktok_sync.intake.reader import data_kind, describe_columns, describe_header_problem, looks_like_data  # noqa: E402
+
+
+@pytest.mark.parametrize("cell,kind", [
+    ("first.person@example.com", "an email address"),
+    ("(206) 555-0199", "a phone number"),
+    ("442079460958", "a phone number"),
+    ("+44 20 7946 0958 ext. 12", "a phone number"),
+    ("5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "a hashed identifier"),
+    ("6D92078A-8246-4BA4-AE5B-76104861E7DC", "a device id"),
+    ("2026-11-28 14:03:11.123456 UTC", "a date or time"),
+    ("11/28/2026", "a date or time"),
+    ("64.00", "a number"),
+    ("98101", "a number"),
+    ("EMAIL", None), ("phone_number", None), ("2024", None), ("Q4 2026", None), ("", None),
+    ("EMAIL_SHA256", None), ("transaction_amount", None),
+])
+def test_data_kind(cell, kind):
+    assert data_kind(cell) == kind
+    assert looks_like_data(cell) == (kind is not None)
+
+
+def test_d2_headerless_first_line_is_described_by_position_never_echoed():
+    r = None
+    with pytest.raises(BadFileError) as err:
+        r, _ = read(b"first.person@example.com,(206) 555-0199\nx@example.com,(206) 555-0198\n", "h.csv")
+    message = str(err.value)
+    assert r is None
+    assert message == ("h.csv: the first line has 2 field(s); field 1 looks like an email address, field 2 like "
+                       "a phone number: this looks like a header-less export — set has_header: false and "
+                       "column_names on the destination, or export a header row")
+    for value in ("first.person", "example.com", "206", "555", "0199"):
+        assert value not in message
+
+
+def test_d2_value_twice_on_the_first_line_is_described_by_position():
+    with pytest.raises(BadFileError) as err:
+        read(b"dupe.person@example.com,dupe.person@example.com\n")
+    assert "dupe.person" not in str(err.value) and "example.com" not in str(err.value)
+    with pytest.raises(BadFileError) as err:
+        read(b"NAME,64.00,64.00\n")
+    assert str(err.value) == ("file.csv: fields 2 and 3 of the first line are the same; "
+                              "a header names each column once")
+
+
+def test_duplicate_column_names_are_named_and_clipped():
+    long = "c" * 100
+    with pytest.raises(BadFileError) as err:
+        read(f"EMAIL,{long},{long.upper()}\n".encode())
+    assert f"column '{'C' * 63}…' appears twice in the header (fields 2 and 3)" in str(err.value)
+
+
+def test_semicolon_header_gets_a_hint():
+    with pytest.raises(BadFileError) as err:
+        read(b"EMAIL_ADDRESS;PHONE_NUMBER\na@x.com;1\n")
+    assert str(err.value) == ("file.csv: the first line looks semicolon-delimited (2 names separated by ';'); "
+                              "export with comma, tab or pipe as the delimiter")
+
+
+def test_describe_columns_caps_the_list():
+    names = [f"col{i}" for i in range(5000)]
+    text = describe_columns(names)
+    assert text.startswith("'col0', 'col1'") and text.endswith("'col19' … and 4,980 more")
+    assert len(describe_columns(["x" * 500] * 30)) < 20 * 70 + 40
+    assert describe_columns(["EMAIL", "a@x.com"]) == "2 field(s), not listed: the first line looks like data"
+    assert describe_columns([]) == "none"
+
+
+def test_describe_header_problem():
+    assert describe_header_problem(["EMAIL", "PHONE"]) == ""
+    many = [f"p{i}@x.com" for i in range(8)]
+    text = describe_header_problem(many)
+    assert "x.com" not in text and "3 more field(s) like values" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["EMAIL", "phone", "a@b.co", "(206) 555-0100", "2026-01-02", "7.5", "N", "N",
+                                 "x" * 80, "ab;cd"]), min_size=1, max_size=8), st.sampled_from([",", "\t", "|"]))
+def test_header_errors_never_echo_a_value(cells, delimiter):
+    line = delimiter.join(cells).encode() + b"\n1\n"
+    try:
+        read(line)
+    except BadFileError as exc:
+        for secret in ("a@b.co", "206", "555", "0100", "2026-01-02", "7.5"):
+            assert secret not in str(exc)

@@ -13,9 +13,10 @@
   `has_header=False`, the file's header as `column_names`, its delimiter and `first_line`: its
   records and line numbers are those of one sequential read of the whole file.
 
-A file that cannot be read as a whole raises `BadFileError` naming the file and the problem. A
-row with the wrong number of fields is yielded with `fields=None` (the caller rejects it as
-`malformed_row`) and reading goes on, unless the record runs over several lines: that is a
+A file that cannot be read as a whole raises `BadFileError` naming the file and the problem, and
+never a value from the file: a header line is described by position and count when it looks like
+data. A row with the wrong number of fields is yielded with `fields=None` (the caller rejects it
+as `malformed_row`) and reading goes on, unless the record runs over several lines: that is a
 quote that does not close where it should (it would swallow the rows after it), and the file is
 refused naming the line where that field opens.
 """
@@ -38,6 +39,7 @@ TEXT_EXTENSIONS = (".csv", ".tsv", ".psv", ".txt")
 _DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
 _FIELD_LIMIT = 1024 * 1024
+_MAX_NAMES = 20
 _MAX_NAME_CHARS = 64
 _QUOTING_ACTION = ("fix the quoting (a stray or unbalanced double quote), or export with RFC 4180 quoting "
                    "(every quote inside a field doubled)")
@@ -110,6 +112,79 @@ class _Tap:
         self.ended[0] = True
 
 
+# --- describing a header without echoing it ------------------------------------------------------
+
+_EMAIL = re.compile(r"\S@\S")
+_HASH = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_DEVICE_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PHONE = re.compile(r"(?:tel:)?\s*\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?|#)\s*\d+)?", re.IGNORECASE)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?|\d{1,2}/\d{1,2}/\d{2,4}(?: .*)?")
+_NUMBER = re.compile(r"[+-]?\d*[.,]\d+|[+-]?\d{5,}")
+_IDENTIFIER_KINDS = ("an email address", "a phone number", "a hashed identifier", "a device id")
+
+
+def data_kind(cell: str) -> str | None:
+    """What a header cell looks like when it looks like a value rather than a column name, else None."""
+    cell = cell.strip()
+    if not cell:
+        return None
+    if _EMAIL.search(cell):
+        return "an email address"
+    if _DEVICE_ID.fullmatch(cell):
+        return "a device id"
+    if _HASH.fullmatch(cell):
+        return "a hashed identifier"
+    if _DATE.fullmatch(cell):
+        return "a date or time"
+    if _PHONE.fullmatch(cell) and sum(ch.isdigit() for ch in cell) >= 7:
+        return "a phone number"
+    if _NUMBER.fullmatch(cell):
+        return "a number"
+    return None
+
+
+def looks_like_data(cell: str) -> bool:
+    """True when a header cell looks like a value (an email, a phone, a hash, a date, a number)."""
+    return data_kind(cell) is not None
+
+
+def describe_header_problem(header: Sequence[str]) -> str:
+    """Why a header line looks like data (or like a semicolon-delimited line), by position and count.
+
+    Returns "" when it looks like a header. Never includes a cell's text, so the sentence can go
+    into an error, a report or a notification (a header-less export's first line is a person).
+    """
+    kinds = [(i, k) for i, cell in enumerate(header, 1) if (k := data_kind(cell))]
+    if kinds:
+        said = [f"field {i} looks like {k}" if n == 0 else f"field {i} like {k}"
+                for n, (i, k) in enumerate(kinds[:5])]
+        if len(kinds) > 5:
+            said.append(f"{len(kinds) - 5:,} more field(s) like values")
+        return (f"the first line has {len(header):,} field(s); {', '.join(said)}: this looks like a header-less "
+                "export — set has_header: false and column_names on the destination, or export a header row")
+    if len(header) == 1 and header[0].count(";"):
+        return (f"the first line looks semicolon-delimited ({header[0].count(';') + 1} names separated by ';'); "
+                "export with comma, tab or pipe as the delimiter")
+    return ""
+
+
+def describe_columns(header: Sequence[str], limit: int = _MAX_NAMES) -> str:
+    """The header's names for a message: at most `limit`, each at most 64 characters, or a count only
+    when the line looks like data."""
+    if not header:
+        return "none"
+    if any(looks_like_data(h) for h in header):
+        return f"{len(header):,} field(s), not listed: the first line looks like data"
+    shown = ", ".join(repr(_clip(h)) for h in header[:limit])
+    if len(header) > limit:
+        shown += f" … and {len(header) - limit:,} more"
+    return shown
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= _MAX_NAME_CHARS else name[: _MAX_NAME_CHARS - 1] + "…"
+
+
 # --- the reader ----------------------------------------------------------------------------------
 
 
@@ -167,10 +242,14 @@ class QueryResultReader:
         self._reader = csv.reader(iter(self._tap), delimiter=self.delimiter, quotechar='"', doublequote=True,
                                   skipinitialspace=False, strict=False)
         if has_header:
-            self.header = self._read_header()
+            self.header = self._read_header(first)
             self.header_lines = self._reader.line_num
         else:
             self.header = names
+            if delimiter is None and len(names) > 1 and not any(_count_outside_quotes(first, d) for d in _DELIMITERS) \
+                    and _count_outside_quotes(first, ";") == len(names) - 1:
+                raise BadFileError(f"{name}: the first line looks semicolon-delimited ({len(names)} values "
+                                   "separated by ';'); export with comma, tab or pipe as the delimiter")
         self.width = len(self.header)
 
     @property
@@ -208,7 +287,7 @@ class QueryResultReader:
         lower = self.name.lower().removesuffix(".gz")
         return "\t" if lower.endswith(".tsv") else "|" if lower.endswith(".psv") else ","
 
-    def _read_header(self) -> list[str]:
+    def _read_header(self, first_line: str) -> list[str]:
         reader, name = self._reader, self.name
         self._tap.lines.clear()
         try:
@@ -233,12 +312,21 @@ class QueryResultReader:
         header = [h.strip().lstrip("\ufeff") for h in header]
         if not any(header):
             raise BadFileError(f"{name}: no header row (the first line is blank)")
-        seen: set[str] = set()
-        for h in header:
+        kinds = [data_kind(h) for h in header]
+        if any(k in _IDENTIFIER_KINDS for k in kinds):
+            raise BadFileError(f"{name}: {describe_header_problem(header)}")
+        if len(header) == 1 and _count_outside_quotes(first_line, ";"):
+            raise BadFileError(f"{name}: {describe_header_problem(header)}")
+        seen: dict[str, int] = {}
+        for i, h in enumerate(header, 1):
             key = h.lower()
             if key and key in seen:
-                raise BadFileError(f"{name}: column {h!r} appears twice in the header")
-            seen.add(key)
+                if kinds[i - 1] or any(kinds):
+                    raise BadFileError(f"{name}: fields {seen[key]} and {i} of the first line are the same; "
+                                       "a header names each column once")
+                raise BadFileError(f"{name}: column {_clip(h)!r} appears twice in the header "
+                                   f"(fields {seen[key]} and {i})")
+            seen[key] = i
         return header
 
     # --- rows ---
@@ -325,10 +413,6 @@ class QueryResultReader:
             self._text.close()
         except Exception:  # noqa: BLE001 - closing must not mask the real outcome
             pass
-
-
-def _clip(name: str) -> str:
-    return name if len(name) <= _MAX_NAME_CHARS else name[: _MAX_NAME_CHARS - 1] + "…"
 
 
 def _check_names(names: list[str]) -> None:
