@@ -69,8 +69,10 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         "latin1.csv": "EMAIL\ncaf\xe9@example.com\n".encode("latin-1"),
         "empty.csv": b"",
         "columns.csv": b"name,city\nAda,London\n",
-        "sheet.xlsx": b"EMAIL\na@example.com\n",
+        "sheet.xlsx": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # a spreadsheet is a zip: binary
         "broken.csv.gz": gzip.compress(b"EMAIL\n" + b"x@example.com\n" * 100)[:30],
+        "headerless.csv": b"first.person@example.com,(206) 555-0199\nx@example.com,(206) 555-0198\n",
+        "runaway.csv": b"EMAIL\n" + b"".join(b'%sp%d@example.com\n' % (b'"' * (i == 99), i) for i in range(1000)),
     }
     for name, body in cases.items():
         path = tmp_path / name
@@ -79,6 +81,7 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         assert report["status"] == "FAILED", name
         assert report["error"]["error"] == "BadFileError", (name, report["error"])
         assert name in report["error"]["message"] and "Traceback" not in report["error"]["message"]
+        assert "example.com" not in json.dumps(report) and "555-01" not in json.dumps(report)  # D2: no value
         assert report["execution_status"] == "FAILED"
     assert sim.requests == []  # not one API call
 

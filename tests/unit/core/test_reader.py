@@ -413,6 +413,20 @@ def test_d2_headerless_first_line_is_described_by_position_never_echoed():
         assert value not in message
 
 
+def test_d2_at_scan_level(tmp_path):
+    from tiktok_sync.config.destinations import Destination
+    from tiktok_sync.intake.scan import validate_local_file
+
+    dest = Destination(name="vip", type="audience", advertiser_ids=("7000000000000000001",),
+                       audience_name="VIP buyers", id_types=("EMAIL", "PHONE"))
+    path = tmp_path / "h.csv"
+    path.write_bytes(b"first.person@example.com,(206) 555-0199\nx@example.com,(206) 555-0198\n")
+    with pytest.raises(BadFileError) as err:
+        validate_local_file(str(path), dest)
+    assert "header-less" in str(err.value)
+    assert "first.person" not in str(err.value) and "555" not in str(err.value)
+
+
 def test_d2_value_twice_on_the_first_line_is_described_by_position():
     with pytest.raises(BadFileError) as err:
         read(b"dupe.person@example.com,dupe.person@example.com\n")
