@@ -461,6 +461,10 @@ class QuoteTracker:
     `feed(chunk, cut_from=k)` also returns where the first record starts at or after `chunk[k]`
     (`(offset in chunk, its line number)`, or `None` when the chunk has no record start from
     there on: feed the next chunk with `cut_from=0`).
+
+    Start it where the data starts (`data_start` on the inflated stream's first bytes: after a BOM
+    and the header, in `RECORD_START`, `first_line` = the line there) and feed what follows, so the
+    line numbers of its cuts are the file's.
     """
 
     def __init__(self, delimiter: bytes | str, state: int = RECORD_START, first_line: int = 1) -> None:
