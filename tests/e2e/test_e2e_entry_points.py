@@ -69,8 +69,10 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         "latin1.csv": "EMAIL\ncaf\xe9@example.com\n".encode("latin-1"),
         "empty.csv": b"",
         "columns.csv": b"name,city\nAda,London\n",
-        "sheet.xlsx": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)),  # a real xlsx is a zip
+        "sheet.xlsx": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # a spreadsheet is a zip: binary
         "broken.csv.gz": gzip.compress(b"EMAIL\n" + b"x@example.com\n" * 100)[:30],
+        "headerless.csv": b"first.person@example.com,(206) 555-0199\nx@example.com,(206) 555-0198\n",
+        "runaway.csv": b"EMAIL\n" + b"".join(b'%sp%d@example.com\n' % (b'"' * (i == 99), i) for i in range(1000)),
     }
     for name, body in cases.items():
         path = tmp_path / name
@@ -79,6 +81,7 @@ def test_bad_files_fail_the_run_with_a_clear_error_and_nothing_sent(make_pipelin
         assert report["status"] == "FAILED", name
         assert report["error"]["error"] == "BadFileError", (name, report["error"])
         assert name in report["error"]["message"] and "Traceback" not in report["error"]["message"]
+        assert "example.com" not in json.dumps(report) and "555-01" not in json.dumps(report)  # D2: no value
         assert report["execution_status"] == "FAILED"
     # Nothing sent: only the Check step's token check reached TikTok.
     assert {r["path"].split("/open_api/v1.3/")[-1] for r in sim.requests} <= {"user/info/"}
@@ -95,7 +98,7 @@ def test_unknown_destination_and_bad_destinations_file_fail_clearly(make_pipelin
     s3.put_object(Bucket=pipe.bucket, Key="config/destinations.json", Body=b'{"destinations": {"x": {"type": 1}}}')
     report = start(pipe, "statemachine/console-start.json", key="incoming/nobody/list.csv")
     assert report["status"] == "FAILED" and "key \"type\"" in report["error"]["message"]
-    assert sim.requests == []
+    assert sim.requests == []  # a bad destinations file fails the Check before any TikTok call
 
 
 def test_s3_keys_are_url_decoded(make_pipeline, sim):

@@ -1,16 +1,24 @@
 """Streaming reader for query-result files (DESIGN §4, a contract).
 
-* `.csv`, `.tsv`, `.psv`, `.txt`, each optionally gzip-compressed (`.gz`; gzip is also recognized
-  by its magic bytes whatever the name);
-* delimiter comma, tab or pipe, sniffed from the header line (the extension decides for a
-  one-column file);
-* UTF-8 with or without BOM; LF or CRLF; RFC 4180 quoting (quoted delimiters, doubled quotes,
-  quoted newlines);
-* memory stays flat: the file is read in chunks and rows are yielded one at a time.
+* data files are recognized by their content, whatever their name (`0000_part_00`,
+  `data_0_0_0.csv.gz`, a `.csv` that is gzip): gzip by its magic bytes, else UTF-8 text; binary
+  content is refused;
+* delimiter comma, tab or pipe, sniffed from the first line (the extension, else comma, decides
+  for a one-column file);
+* a header row, or none (`has_header=False` with the destination's `column_names`);
+* UTF-8 with or without BOM; LF, CRLF or CR line ends; RFC 4180 quoting (quoted delimiters,
+  doubled quotes, quoted newlines);
+* memory stays flat: the file is read in chunks and rows are yielded one at a time;
+* a byte-range piece of a file (`intake/ranges.py` cuts them at record boundaries) reads with
+  `has_header=False`, the file's header as `column_names`, its delimiter and `first_line`: its
+  records and line numbers are those of one sequential read of the whole file.
 
-A file that cannot be read as a whole raises `BadFileError` naming the file and the problem.
-A row with the wrong number of fields is yielded with `fields=None` (the caller rejects it as
-`malformed_row`) and reading goes on.
+A file that cannot be read as a whole raises `BadFileError` naming the file and the problem, and
+never a value from the file: a header line is described by position and count when it looks like
+data. A row with the wrong number of fields is yielded with `fields=None` (the caller rejects it
+as `malformed_row`) and reading goes on, unless the record runs over several lines: that is a
+quote that does not close where it should (it would swallow the rows after it), and the file is
+refused naming the line where that field opens.
 """
 
 from __future__ import annotations
@@ -19,29 +27,24 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from ..errors import BadFileError
+from .ranges import IN_QUOTES, RECORD_START, end_state, runaway_field_line
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".psv", ".txt")
 _DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
 _FIELD_LIMIT = 1024 * 1024
+_MAX_NAMES = 20
+_MAX_NAME_CHARS = 64
+_QUOTING_ACTION = ("fix the quoting (a stray or unbalanced double quote), or export with RFC 4180 quoting "
+                   "(every quote inside a field doubled)")
 
 csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))  # a runaway quote must not eat the file
-
-
-def check_extension(name: str) -> None:
-    """Refuse names that are not a supported text file (optionally .gz)."""
-    lower = name.lower()
-    if lower.endswith(".gz"):
-        lower = lower[:-3]
-    if not lower.endswith(TEXT_EXTENSIONS):
-        raise BadFileError(
-            f"{name}: unsupported file type; use .csv, .tsv, .psv or .txt, optionally gzip-compressed (.gz)"
-        )
 
 
 class _Peeked(io.RawIOBase):
@@ -86,18 +89,140 @@ def _read_head(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
-class QueryResultReader:
-    """Reads one query-result file. Use `header` (names as written) and iterate `records()`.
+class _Tap:
+    """The text stream's lines on their way to csv: keeps the current record's lines and sees the end.
 
-    `records()` yields `(line, fields)`: `line` is the file line where the record starts (the
-    header is line 1), `fields` the list of cell strings, or `None` for a malformed row. Blank
-    lines of a several-column file are not rows (`blank_lines` counts them); in a one-column
-    file a blank line is a row with an empty value.
+    `records()` clears `lines` before each record, so on a refused record they are its lines (to
+    find the line where the bad field opens); `ended` turns true when csv asked past the last line,
+    which only happens for a record the end of the file completed inside a quoted field.
     """
 
-    def __init__(self, stream: BinaryIO, name: str) -> None:
+    __slots__ = ("lines", "ended", "_source")
+
+    def __init__(self, source: Iterator[str]) -> None:
+        self.lines: list[str] = []
+        self.ended = [False]
+        self._source = source
+
+    def __iter__(self) -> Iterator[str]:
+        keep = self.lines.append
+        for line in self._source:
+            keep(line)
+            yield line
+        self.ended[0] = True
+
+
+# --- describing a header without echoing it ------------------------------------------------------
+
+_EMAIL = re.compile(r"\S@\S")
+_HASH = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_DEVICE_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PHONE = re.compile(r"(?:tel:)?\s*\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?|#)\s*\d+)?", re.IGNORECASE)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?|\d{1,2}/\d{1,2}/\d{2,4}(?: .*)?")
+_NUMBER = re.compile(r"[+-]?\d*[.,]\d+|[+-]?\d{5,}")
+_IDENTIFIER_KINDS = ("an email address", "a phone number", "a hashed identifier", "a device id")
+
+
+def data_kind(cell: str) -> str | None:
+    """What a header cell looks like when it looks like a value rather than a column name, else None."""
+    cell = cell.strip()
+    if not cell:
+        return None
+    if _EMAIL.search(cell):
+        return "an email address"
+    if _DEVICE_ID.fullmatch(cell):
+        return "a device id"
+    if _HASH.fullmatch(cell):
+        return "a hashed identifier"
+    if _DATE.fullmatch(cell):
+        return "a date or time"
+    if _PHONE.fullmatch(cell) and sum(ch.isdigit() for ch in cell) >= 7:
+        return "a phone number"
+    if _NUMBER.fullmatch(cell):
+        return "a number"
+    return None
+
+
+def looks_like_data(cell: str) -> bool:
+    """True when a header cell looks like a value (an email, a phone, a hash, a date, a number)."""
+    return data_kind(cell) is not None
+
+
+def describe_header_problem(header: Sequence[str]) -> str:
+    """Why a header line looks like data (or like a semicolon-delimited line), by position and count.
+
+    Returns "" when it looks like a header. Never includes a cell's text, so the sentence can go
+    into an error, a report or a notification (a header-less export's first line is a person).
+    """
+    kinds = [(i, k) for i, cell in enumerate(header, 1) if (k := data_kind(cell))]
+    if kinds:
+        said = [f"field {i} looks like {k}" if n == 0 else f"field {i} like {k}"
+                for n, (i, k) in enumerate(kinds[:5])]
+        if len(kinds) > 5:
+            said.append(f"{len(kinds) - 5:,} more field(s) like values")
+        return (f"the first line has {len(header):,} field(s); {', '.join(said)}: this looks like a header-less "
+                "export — set has_header: false and column_names on the destination, or export a header row")
+    if len(header) == 1 and header[0].count(";"):
+        return (f"the first line looks semicolon-delimited ({header[0].count(';') + 1} names separated by ';'); "
+                "export with comma, tab or pipe as the delimiter")
+    return ""
+
+
+def describe_columns(header: Sequence[str], limit: int = _MAX_NAMES) -> str:
+    """The header's names for a message: at most `limit`, each at most 64 characters, or a count only
+    when the line looks like data."""
+    if not header:
+        return "none"
+    if any(looks_like_data(h) for h in header):
+        return f"{len(header):,} field(s), not listed: the first line looks like data"
+    shown = ", ".join(repr(_clip(h)) for h in header[:limit])
+    if len(header) > limit:
+        shown += f" … and {len(header) - limit:,} more"
+    return shown
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= _MAX_NAME_CHARS else name[: _MAX_NAME_CHARS - 1] + "…"
+
+
+# --- the reader ----------------------------------------------------------------------------------
+
+
+class QueryResultReader:
+    """Reads one query-result file, or one byte-range piece of it. Use `header` and iterate `records()`.
+
+    * `has_header=True`: the first line is the header (names as written, trimmed);
+      `has_header=False`: `column_names` is the header and the first line is data;
+    * `first_line`: the line number of the stream's first line (a piece starting mid-file: then
+      `has_header=False`, `column_names` = the file's header, `delimiter` = the file's). The
+      binary/empty checks and the BOM apply at a file's start only;
+    * `delimiter`: ",", "\t" or "|"; sniffed from the first line when not given.
+
+    `records()` yields `(line, fields)`: `line` is the file line where the record starts,
+    `fields` the list of cell strings, or `None` for a malformed row. Blank lines of a
+    several-column file are not rows (`blank_lines` counts them); in a one-column file a blank line
+    is a row with an empty value. Every physical line is accounted for: after reading,
+    `physical_lines == header_lines + rows yielded + blank_lines + continuation_lines` (the extra
+    lines of the `multiline_records`, records holding quoted line breaks).
+    """
+
+    def __init__(self, stream: BinaryIO, name: str, *, has_header: bool = True,
+                 column_names: Sequence[str] | None = None, first_line: int = 1,
+                 delimiter: str | None = None) -> None:
         self.name = name
-        check_extension(name)
+        self.first_line = first_line
+        self.blank_lines = 0
+        self.multiline_records = 0
+        self.continuation_lines = 0
+        self.header_lines = 0
+        if not has_header:
+            if not column_names:
+                raise ValueError("column_names is required when has_header is False")
+            names = [str(c).strip() for c in column_names]
+            _check_names(names)
+        if delimiter is not None and delimiter not in _DELIMITERS:
+            raise ValueError(f"delimiter must be one of {sorted(_DELIMITERS)!r}, got {delimiter!r}")
+        at_start = first_line == 1
         magic = _read_head(stream, 2)
         source: BinaryIO = io.BufferedReader(_Peeked(magic, stream), 1 << 20)
         if magic == b"\x1f\x8b":
@@ -106,59 +231,102 @@ class QueryResultReader:
             head = _read_head(source, _SNIFF_BYTES)
         except (OSError, EOFError, zlib.error) as exc:
             raise BadFileError(f"{name}: not a valid gzip file ({exc})") from None
-        self._check_head(head)
-        self._text = io.TextIOWrapper(
-            io.BufferedReader(_Peeked(head, source), 1 << 20), encoding="utf-8-sig", errors="strict", newline=""
-        )
-        first_line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
-        self.delimiter = self._sniff(first_line)
-        self._reader = csv.reader(self._text, delimiter=self.delimiter, quotechar='"', doublequote=True,
+        self._check_head(head, at_start)
+        self._text = io.TextIOWrapper(io.BufferedReader(_Peeked(head, source), 1 << 20),
+                                      encoding="utf-8-sig" if at_start else "utf-8", errors="strict", newline="")
+        first = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0].decode("utf-8", "replace")
+        if at_start:
+            first = first.lstrip("\ufeff")
+        self.delimiter = delimiter or self._sniff(first, None if has_header else len(names))
+        self._tap = _Tap(self._text)
+        self._reader = csv.reader(iter(self._tap), delimiter=self.delimiter, quotechar='"', doublequote=True,
                                   skipinitialspace=False, strict=False)
-        self.header = self._read_header()
+        if has_header:
+            self.header = self._read_header(first)
+            self.header_lines = self._reader.line_num
+        else:
+            self.header = names
+            if delimiter is None and len(names) > 1 and not any(_count_outside_quotes(first, d) for d in _DELIMITERS) \
+                    and _count_outside_quotes(first, ";") == len(names) - 1:
+                raise BadFileError(f"{name}: the first line looks semicolon-delimited ({len(names)} values "
+                                   "separated by ';'); export with comma, tab or pipe as the delimiter")
         self.width = len(self.header)
-        self.blank_lines = 0
+
+    @property
+    def physical_lines(self) -> int:
+        """Lines read from the stream so far (the header included)."""
+        return self._reader.line_num
 
     # --- whole-file checks ---
 
-    def _check_head(self, head: bytes) -> None:
+    def _check_head(self, head: bytes, at_start: bool) -> None:
         name = self.name
-        if not head.strip(b" \t\r\n\xef\xbb\xbf"):
-            raise BadFileError(f"{name}: the file is empty")
-        if b"\x00" in head:
-            raise BadFileError(f"{name}: binary content (NUL bytes); expected a UTF-8 text file")
+        if at_start:
+            if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+                raise BadFileError(f"{name}: the file is empty")
+            if b"\x00" in head:
+                raise BadFileError(f"{name}: binary content (NUL bytes); expected a UTF-8 text file")
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         try:
             decoder.decode(head, final=False)
         except UnicodeDecodeError as exc:
-            line = head[: exc.start].count(b"\n") + 1
+            line = self.first_line + len(re.findall(rb"\r\n|\r|\n", head[: exc.start]))
             raise BadFileError(
-                f"{name}: not UTF-8 text (invalid byte at line {line}); export the file as UTF-8"
+                f"{name}: not UTF-8 text (invalid byte at line {line:,}); export the file as UTF-8"
             ) from None
 
-    def _sniff(self, first_line: str) -> str:
+    def _sniff(self, first_line: str, width: int | None) -> str:
         counts = {d: _count_outside_quotes(first_line, d) for d in _DELIMITERS}
+        if width and width > 1:
+            for d, n in counts.items():
+                if n == width - 1:
+                    return d  # a header-less file: the delimiter that gives the destination's column count
         best = max(counts, key=lambda d: counts[d])
         if counts[best] > 0:
             return best
         lower = self.name.lower().removesuffix(".gz")
         return "\t" if lower.endswith(".tsv") else "|" if lower.endswith(".psv") else ","
 
-    def _read_header(self) -> list[str]:
+    def _read_header(self, first_line: str) -> list[str]:
+        reader, name = self._reader, self.name
+        self._tap.lines.clear()
         try:
-            header = next(self._reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise BadFileError(f"{self.name}: cannot read the header line ({exc})") from None
+            header = next(reader, None)
+        except csv.Error:
+            if reader.line_num > 1:
+                raise self._runaway(1, reader.line_num, "too_long") from None
+            raise BadFileError(f"{name}: cannot read the header line: it has a field longer than 1 MiB "
+                               "(is this a CSV, TSV or PSV text export?)") from None
+        except UnicodeDecodeError:
+            raise BadFileError(f"{name}: not UTF-8 text (invalid byte at line 1); export the file as UTF-8") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise BadFileError(f"{name}: the file is truncated or corrupt ({exc})") from None
         if header is None:
-            raise BadFileError(f"{self.name}: the file is empty")
+            raise BadFileError(f"{name}: the file is empty")
+        if self._tap.ended[0]:
+            if reader.line_num > 1:
+                raise self._runaway(1, reader.line_num, "never_closes")
+        elif reader.line_num > 1:
+            raise BadFileError(f"{name}: the header runs over lines 1-{reader.line_num:,}: a quoted name holds a "
+                               f"line break or a quote does not close; {_QUOTING_ACTION}")
         header = [h.strip().lstrip("\ufeff") for h in header]
         if not any(header):
-            raise BadFileError(f"{self.name}: no header row (the first line is blank)")
-        seen: dict[str, str] = {}
-        for h in header:
+            raise BadFileError(f"{name}: no header row (the first line is blank)")
+        kinds = [data_kind(h) for h in header]
+        if any(k in _IDENTIFIER_KINDS for k in kinds):
+            raise BadFileError(f"{name}: {describe_header_problem(header)}")
+        if len(header) == 1 and _count_outside_quotes(first_line, ";"):
+            raise BadFileError(f"{name}: {describe_header_problem(header)}")
+        seen: dict[str, int] = {}
+        for i, h in enumerate(header, 1):
             key = h.lower()
             if key and key in seen:
-                raise BadFileError(f"{self.name}: column {h!r} appears twice in the header")
-            seen[key] = h
+                if kinds[i - 1] or any(kinds):
+                    raise BadFileError(f"{name}: fields {seen[key]} and {i} of the first line are the same; "
+                                       "a header names each column once")
+                raise BadFileError(f"{name}: column {_clip(h)!r} appears twice in the header "
+                                   f"(fields {seen[key]} and {i})")
+            seen[key] = i
         return header
 
     # --- rows ---
@@ -166,40 +334,97 @@ class QueryResultReader:
     def records(self) -> Iterator[tuple[int, list[str] | None]]:
         reader = self._reader
         width = self.width
+        lines = self._tap.lines
+        ended = self._tap.ended
+        base = self.first_line - 1
         last = reader.line_num
         while True:
+            lines.clear()
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except UnicodeDecodeError:
                 raise BadFileError(
-                    f"{self.name}: not UTF-8 text (invalid byte after line {reader.line_num}); export the file as UTF-8"
+                    f"{self.name}: not UTF-8 text (invalid byte after line {base + reader.line_num:,}); "
+                    "export the file as UTF-8"
                 ) from None
             except (OSError, EOFError, zlib.error) as exc:
                 raise BadFileError(f"{self.name}: the file is truncated or corrupt ({exc})") from None
-            except csv.Error:
+            except csv.Error:  # a field over the 1 MiB limit: the rest of its line is skipped
                 start = last + 1
                 last = reader.line_num
-                yield start, None
+                if last > start or self._open_at_line_end(lines):
+                    raise self._runaway(start, last, "too_long") from None
+                yield base + start, None
                 continue
             start = last + 1
             last = reader.line_num
+            if last > start or ended[0]:
+                fields = self._several_lines(fields, start, last, ended[0])
+                if fields is None:
+                    yield base + start, None
+                    continue
             if len(fields) == width:
-                yield start, fields
+                yield base + start, fields
             elif not fields:
                 if width == 1:
-                    yield start, [""]  # one column: an empty line is a row whose value is empty
+                    yield base + start, [""]  # one column: an empty line is a row whose value is empty
                 else:
                     self.blank_lines += 1  # not a row of an N-column file; counted, not lost
             else:
-                yield start, None
+                yield base + start, None
+
+    def _several_lines(self, fields: list[str], start: int, last: int, at_end: bool) -> list[str] | None:
+        """A record that spans lines, or that the end of the file closed: keep it, reject it, or refuse the file."""
+        if at_end:  # csv reached the end of the file inside a quoted field: the quote never closes
+            if last > start:
+                raise self._runaway(start, last, "never_closes")
+            return None  # the last line opens a quote and ends: a malformed row, nothing swallowed
+        if len(fields) != self.width:
+            raise self._runaway(start, last, "closes_late", fields=len(fields))
+        self.multiline_records += 1
+        self.continuation_lines += last - start
+        return fields
+
+    def _open_at_line_end(self, lines: list[str]) -> bool:
+        return bool(lines) and end_state("".join(lines).encode("utf-8"), RECORD_START, self.delimiter) == IN_QUOTES
+
+    def _runaway(self, start: int, last: int, why: str, *, fields: int = 0) -> BadFileError:
+        """The file error for a quote that does not close where it should (D1). Names lines, never values."""
+        try:
+            at = start + runaway_field_line("".join(self._tap.lines).encode("utf-8"), self.delimiter)
+        except Exception:  # noqa: BLE001 - the line of the record's start is still right to name
+            at = start
+        line = self.first_line - 1 + at
+        span = last - start + 1
+        if why == "never_closes":
+            what = f"a quoted field opens here and never closes (the record runs over {span:,} lines to the end of the file)"
+        elif why == "too_long":
+            what = (f"a quoted field opens here and does not close within the 1 MiB field limit (the record runs "
+                    f"over {span:,} line(s))")
+        else:
+            what = (f"a quoted field opens here and closes only {span - 1:,} line(s) later, in a record of "
+                    f"{fields:,} fields where {self.width:,} are expected")
+        return BadFileError(f"{self.name}: line {line:,}: {what}; {_QUOTING_ACTION}")
 
     def close(self) -> None:
         try:
             self._text.close()
         except Exception:  # noqa: BLE001 - closing must not mask the real outcome
             pass
+
+
+def _check_names(names: list[str]) -> None:
+    from ..errors import ConfigError
+
+    seen: set[str] = set()
+    for n in names:
+        if not n:
+            raise ConfigError("column_names holds an empty name")
+        if n.lower() in seen:
+            raise ConfigError(f"column_names holds {_clip(n)!r} twice")
+        seen.add(n.lower())
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
@@ -214,14 +439,17 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
-def open_local(path: str) -> QueryResultReader:
-    """Open a local file (the CLI's validate); the stream is closed with `reader.close()`."""
+def open_local(path: str, **options) -> QueryResultReader:
+    """Open a local file (the CLI's validate); the stream is closed with `reader.close()`.
+
+    `options` are the reader's keywords (`has_header`, `column_names`, `delimiter`, ...).
+    """
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed by the reader
     except OSError as exc:
         raise BadFileError(f"{path}: cannot open ({exc.strerror})") from None
     try:
-        return QueryResultReader(stream, path)
+        return QueryResultReader(stream, path, **options)
     except BaseException:
         stream.close()
         raise
