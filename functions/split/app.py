@@ -5,6 +5,9 @@
   starts the execution named by its run id. Returns {"started": [...], "skipped": [...]}.
 * {"action": "plan", "input": <execution input>, "execution"}: resolve and claim the run, cut its
   files into pieces. Raises ConfigError / BadFileError / SourceNotFoundError for a run that cannot start.
+* {"action": "scan", "item", "run"}: one item of the Scan map over big files — a byte range's quote
+  state transfer, or a big gzip file inflated into plain chunks ({"action": "record_scan_failure"} is
+  its Catch); {"action": "cut", "plan"} then cuts the pieces.
 * {"action": "split", "piece", "run"}: one item of the Split map — a piece's rows validated, hashed and
   written by partition. Raises BadFileError for a file that cannot be read, FileTooLargeError for a
   piece that would not finish in time.
@@ -13,6 +16,7 @@
 """
 
 from tiktok_sync.lambda_entry import ENV, handler
+from tiktok_sync.pipeline.pieces import cut, record_scan_failure, scan
 from tiktok_sync.pipeline.plan import plan, start_from_s3
 from tiktok_sync.pipeline.split import merge, record_piece_failure, split_piece
 
@@ -28,4 +32,10 @@ def lambda_handler(event, context):
         return record_piece_failure(event)
     if action == "merge":
         return merge(event)
+    if action == "scan":
+        return scan(event, remaining_ms=context.get_remaining_time_in_millis)
+    if action == "record_scan_failure":
+        return record_scan_failure(event)
+    if action == "cut":
+        return cut(event)
     return plan(event, ENV)

@@ -173,7 +173,14 @@ class LocalPipeline:
             return self.run_file(path, destination, **kw)
 
     def _started_execution(self, before: int, key: str) -> str:
+        """The execution the S3 trigger started for `key` (other drops' notifications are skipped)."""
+        import urllib.parse
+
         for inv in self.aws.invocations[before:]:
+            event = inv.get("event") or {}
+            records = event.get("Records") if isinstance(event, dict) else None
+            if not records or urllib.parse.unquote_plus(records[0]["s3"]["object"]["key"]) != key:
+                continue
             result = inv.get("result") or {}
             if isinstance(result, dict):
                 for started in result.get("started", []):

@@ -46,3 +46,14 @@ def error_dict(exc: BaseException) -> dict:
         out["action"] = action
     return out
 
+
+
+def named_error(error: dict) -> Exception:
+    """An error recorded elsewhere (a failed map item), as an exception of its own class, so the
+    state machine's Catch and the report name it the same. Unknown names become TikTokSyncError."""
+    name = error.get("name") or error.get("error") or "TikTokSyncError"
+    cls = getattr(errors, name, None)
+    message = error.get("message", "")
+    if isinstance(cls, type) and issubclass(cls, errors.TikTokSyncError) and not issubclass(cls, errors.TikTokApiError):
+        return cls(message, action=error.get("action"))
+    return errors.TikTokSyncError(f"{name}: {message}", action=error.get("action"))

@@ -33,6 +33,7 @@ from ..intake.sources import RunSource, SourceFile
 from ..partitions import keys
 from ..state import runs
 from ..tiktok.settings import ClientSettings
+from .pieces import plan_pieces
 from .split import get_json, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -240,7 +241,7 @@ def _stop(status: str, run_id: str, dest: Destination, holder: str, prefix: str)
 
 def _compact(full: dict) -> dict:
     """What the state machine carries: the plan without its (possibly long) file list."""
-    return {k: v for k, v in full.items() if k not in ("source", "files")}
+    return {k: v for k, v in full.items() if k not in ("source", "files", "whole")}
 
 
 def _check_resumable(planned: dict, dest: Destination) -> None:
@@ -266,7 +267,7 @@ def _estimated_rows(files: list[dict], kind: str) -> int:
     per_row = BYTES_PER_ROW.get(kind, DEFAULT_BYTES_PER_ROW)
     total = 0
     for f in files:
-        gz = f["key"].lower().endswith(".gz") or f.get("compressed")
+        gz = f["key"].lower().endswith(".gz")
         total += f["size"] * (GZIP_EXPANSION if gz else 1)
     return total // per_row
 
@@ -282,11 +283,25 @@ def _partition_bits(files: list[dict], kind: str, pieces: int, env: Environment)
 
 def _make_plan(source: RunSource, dest: Destination, run: dict, env: Environment) -> dict:
     files = [_file_info(i, f, dest) for i, f in enumerate(source.files)]
-    pieces = [{"piece": n + 1, "kind": "whole", "file": f} for n, f in enumerate(files)]
-    run["partition_bits"] = _partition_bits(files, dest.type, len(pieces), env)
-    pieces_key = run["prefix"] + "pieces.json"
-    put_json(env.data_bucket, pieces_key, pieces, work=True)
-    logger.info("Run planned", extra={"run_id": run["run_id"], "files": len(files), "pieces": len(pieces),
-                                      "partitions": 1 << run["partition_bits"]})
-    return {"status": "PLANNED", "run": run, "pieces_key": pieces_key, "pieces": len(pieces),
-            "source": source.to_dict(), "files": files}
+    whole, scans = plan_pieces(files, dest, env.split_piece_bytes)
+    inflated = sum(s["file"]["size"] * GZIP_EXPANSION // env.split_piece_bytes + 1 for s in scans
+                   if s["kind"] == "inflate")
+    run["partition_bits"] = _partition_bits(files, dest.type, len(whole) + len(scans) + inflated, env)
+    prefix = run["prefix"]
+    full: dict[str, Any] = {"status": "PLANNED", "run": run, "source": source.to_dict(), "files": files,
+                            "pieces_key": None, "pieces": 0, "scans": len(scans)}
+    if scans:
+        for n, item in enumerate(scans, 1):
+            item["scan"] = n
+        full["scan_key"] = prefix + "scans.json"
+        full["whole"] = whole
+        put_json(env.data_bucket, full["scan_key"], scans, work=True)
+    else:
+        for n, piece in enumerate(whole, 1):
+            piece["piece"] = n
+        full["pieces_key"] = prefix + "pieces.json"
+        full["pieces"] = len(whole)
+        put_json(env.data_bucket, full["pieces_key"], whole, work=True)
+    logger.info("Run planned", extra={"run_id": run["run_id"], "files": len(files), "pieces": len(whole),
+                                      "scans": len(scans), "partitions": 1 << run["partition_bits"]})
+    return full
