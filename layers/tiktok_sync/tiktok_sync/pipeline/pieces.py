@@ -240,7 +240,7 @@ def cut(event: dict) -> dict:
     by_file: dict[int, list[dict]] = {}
     for i in items:
         by_file.setdefault(int(i["file"]["index"]), []).append(i)
-    for index, scans in sorted(by_file.items()):
+    for _, scans in sorted(by_file.items()):
         f = scans[0]["file"]
         missing = [s for s in scans if results.get(int(s["scan"])) is None]
         if missing:
