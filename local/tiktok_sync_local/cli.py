@@ -19,6 +19,8 @@ import sys
 
 from tiktok_sync.errors import TikTokSyncError
 
+from .state import DEFAULT_STATE_DIR
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -120,9 +122,43 @@ def _load_secrets(path: str | None) -> dict | None:
     return data
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def expand_paths(paths: list[str]) -> list[str]:
+    """FILE… and directories (a directory stands for its data files: an export folder) → files, in order.
+    Markers (_SUCCESS, …manifest) and engine by-products (_…, .…, .crc) in a directory are not data."""
     import os
 
+    from tiktok_sync.intake.sources import is_data_key
+
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names
+                           if is_data_key(name, os.path.getsize(os.path.join(root, name))))
+            if not found:
+                raise UsageError(f"{path}: no data file in this directory")
+            out.extend(found)
+        elif os.path.isfile(path):
+            out.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return out
+
+
+class UsageError(Exception):
+    """Bad command-line input: exit status 2, one line."""
+
+
+def _params(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE (e.g. TikTokQps=20)")
+        out[name] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from tiktok_sync.config.destinations import parse_destinations
     from tiktok_sync.errors import ConfigError
 
@@ -135,23 +171,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = parse_destinations(config_text, source=args.config)
         config.get(args.destination)
         secrets = _load_secrets(args.secrets)
+        files = expand_paths(args.files)
+        parameters = _params(args.param)
     except OSError as exc:
         print(f"error: {args.config}: cannot read the destinations file ({exc.strerror})", file=sys.stderr)
         return EXIT_USAGE
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if not os.path.isfile(args.file):
-        print(f"error: {args.file}: no such file", file=sys.stderr)
         return EXIT_USAGE
 
     def progress(message: str) -> None:
         print(f"[{args.destination}] {message}", flush=True)
 
-    with LocalPipeline(config_text, config, secrets=secrets, tiktok_url=args.tiktok_url) as pipe:
-        progress(f"emulated AWS ready; TikTok at {pipe.tiktok_url}")
-        report = pipe.run_file(args.file, args.destination, dry_run=args.dry_run, progress=progress)
-    print_report(report)
+    options = {k: True for k in ("force", "allow_deletes") if getattr(args, k)}
+    with LocalPipeline(config_text, config, secrets=secrets, tiktok_url=args.tiktok_url, parameters=parameters,
+                       state_dir=args.state) as pipe:
+        progress(f"emulated AWS ready; TikTok at {pipe.tiktok_url}; state in {args.state}/")
+        report = pipe.run_files(files, args.destination, dry_run=args.dry_run, progress=progress, options=options)
+    print_report(report, state_dir=args.state)
     if args.report:
         _write_json(args.report, report)
     return EXIT_OK if report.get("status") in ("SUCCEEDED", "DRY_RUN") else EXIT_FAILED
@@ -201,13 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run the real pipeline end to end on emulated AWS (and the local TikTok simulator)")
-    p.add_argument("file")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files read as ONE run; a directory stands for its data files")
     p.add_argument("--config", required=True, help="destinations file (JSON)")
     p.add_argument("--destination", required=True)
     p.add_argument("--secrets", help='seeds the emulated Secrets Manager: {"tiktok/default": {"access_token": "…"}}')
     p.add_argument("--tiktok-url", help="TikTok API base URL ending in /open_api/v1.3/ (default: start the simulator)")
     p.add_argument("--report", help="write the run report (report.json) here")
     p.add_argument("--dry-run", action="store_true", help="validate and plan, look up the audience, send nothing")
+    p.add_argument("--allow-deletes", action="store_true",
+                   help="mirror: let this run delete more than max_delete_share of the audience")
+    p.add_argument("--force", action="store_true", help="sync the same bytes again as a new run")
+    p.add_argument("--state", metavar="DIR", default=DEFAULT_STATE_DIR,
+                   help=f"where run history, reports, rejects, snapshots and ledgers persist (default {DEFAULT_STATE_DIR}/)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a template parameter of the emulated stack, e.g. TikTokQps=20, SplitPieceBytes=1000000")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="the main job on the embedded default: sample files, emulated AWS, simulator")

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from tiktok_sync.config.destinations import parse_destinations
 
 from .runner import ROOT, LocalPipeline
+from .state import LocalState
 from .summary import print_report
 
 SAMPLES = ROOT / "events" / "samples"
@@ -58,13 +59,18 @@ def shift_dates(text: str, days: int) -> str:
     return _NAMED.sub(named, _SLASH.sub(slash, _ISO.sub(iso, text)))
 
 
-def main(out=print) -> int:
+DEMO_STATE = ".tiktok-sync/demo"
+
+
+def main(out=print, state_dir: str = DEMO_STATE) -> int:
     config_text = (SAMPLES / "destinations.json").read_text()
     config = parse_destinations(config_text, source=str(SAMPLES / "destinations.json"))
     days = (datetime.now(UTC).date() - SAMPLE_TODAY).days
     out("tiktok-sync demo: the real template.yaml and state machine on emulated AWS, the local TikTok simulator")
     statuses = []
-    with tempfile.TemporaryDirectory(prefix="tiktok-sync-demo-") as tmp, LocalPipeline(config_text, config) as pipe:
+    LocalState(state_dir).reset()  # every demo starts afresh (its own state directory, kept afterwards)
+    with tempfile.TemporaryDirectory(prefix="tiktok-sync-demo-") as tmp, \
+            LocalPipeline(config_text, config, state_dir=state_dir) as pipe:
         out(f"TikTok simulator: {pipe.tiktok_url}   data bucket: s3://{pipe.bucket}")
         for destination, name, title in RUNS:
             path = SAMPLES / name
@@ -75,7 +81,7 @@ def main(out=print) -> int:
             out("")
             out(f"=== {title}: {name} -> destination {destination!r}")
             report = pipe.run_file(str(path), destination, progress=lambda m: out(f"  ... {m}"))
-            print_report(report, out=out)
+            print_report(report, out=out, state_dir=state_dir)
             statuses.append(report.get("status"))
         out("")
         out("=== What the simulated TikTok now holds")
@@ -91,4 +97,6 @@ def main(out=print) -> int:
     ok = all(s in ("SUCCEEDED", "DRY_RUN") for s in statuses)
     out("")
     out("Demo finished: " + ", ".join(f"{d} {s}" for (d, _, _), s in zip(RUNS, statuses)))
+    out(f"Reports and rejects: {state_dir}/runs/ (open report.html in a browser); run history: "
+        f"tiktok-sync runs --state {state_dir}")
     return 0 if ok else 1

@@ -19,11 +19,21 @@ from typing import Any
 
 from tiktok_sync.config.destinations import DestinationsFile
 
+from .state import LocalState
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 DEFAULT_SECRET = "tiktok/default"
 
 Progress = Callable[[str], None]
+
+
+class RunNotStarted(RuntimeError):
+    """The S3 trigger started no run for a drop (already synced, already running, …)."""
+
+    def __init__(self, key: str, run_id: str, why: str) -> None:
+        super().__init__(f"{key}: no run started ({why})")
+        self.key, self.run_id, self.why = key, run_id, why
 
 
 class LocalPipeline:
@@ -32,7 +42,7 @@ class LocalPipeline:
     def __init__(self, config_text: str, config: DestinationsFile, *, secrets: dict | None = None,
                  tiktok_url: str | None = None, template: pathlib.Path = TEMPLATE, retry_scale: float = 0.02,
                  parameters: dict | None = None, simulator: Any = None, quiet: bool = True,
-                 function_env: dict | None = None) -> None:
+                 function_env: dict | None = None, state_dir: str | None = None) -> None:
         self.config_text = config_text
         self.config = config
         self.secrets = secrets
@@ -44,6 +54,7 @@ class LocalPipeline:
         self._own_sim = False
         self.quiet = quiet
         self.function_env = dict(function_env or {})
+        self.state = LocalState(state_dir) if state_dir else None
         self.aws: Any = None
 
     # --- lifecycle ---
@@ -77,12 +88,21 @@ class LocalPipeline:
                             env_overrides={**local, **quiet, **self.function_env}).__enter__()
         try:
             self._seed()
+            if self.state is not None:
+                self.state.restore(self.aws, self.bucket, self.ledger_table)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        try:
+            if self.aws is not None and self.state is not None:
+                self.state.save(self.aws, self.bucket, self.ledger_table)
+        finally:
+            self._close(*exc)
+
+    def _close(self, *exc: Any) -> None:
         try:
             if self.aws is not None:
                 self.aws.__exit__(*exc)
@@ -99,6 +119,7 @@ class LocalPipeline:
         aws = self.aws
         self.bucket = aws.outputs["DataBucketName"]
         self.state_machine_arn = aws.outputs["StateMachineArn"]
+        self.ledger_table = aws.outputs["LedgerTableName"]
         key = aws.parameters.get("DestinationsKey", "config/destinations.json")
         aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=self.config_text.encode())
         sm = aws.client("secretsmanager")
@@ -158,7 +179,18 @@ class LocalPipeline:
         if len(keys) > 1 or folder is not None:
             trigger_key = base + "_SUCCESS"
             s3.put_object(Bucket=self.bucket, Key=trigger_key, Body=b"")
-        execution_arn = self._started_execution(before, trigger_key)
+        try:
+            execution_arn = self._started_execution(before, trigger_key)
+        except RunNotStarted as exc:
+            if not exc.why.startswith("already synced"):
+                raise
+            # These bytes were synced by an earlier run (kept in the state directory): its report stands.
+            progress(f"{exc.why}: nothing to send")
+            report = self._json(f"runs/{destination}/{exc.run_id}/report.json") or {
+                "status": "SUCCEEDED", "run_id": exc.run_id, "destination": destination,
+                "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
+            report["already_synced"] = True
+            return report
         progress(f"run started: {len(keys)} file(s) under s3://{self.bucket}/{base}")
         return self.follow(execution_arn, progress=progress, timeout=timeout)
 
@@ -186,7 +218,7 @@ class LocalPipeline:
                 for started in result.get("started", []):
                     return started["execution_arn"]
                 for skipped in result.get("skipped", []):
-                    raise RuntimeError(f"{key}: no run started ({skipped.get('why')})")
+                    raise RunNotStarted(key, skipped.get("run_id", ""), skipped.get("why", ""))
             if inv.get("error"):
                 raise RuntimeError(f"{key}: the S3 trigger failed: {inv['error']}")
         raise RuntimeError(f"{key}: the S3 trigger started no run")

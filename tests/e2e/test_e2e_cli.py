@@ -16,6 +16,12 @@ CFG = {"destinations": {"vip": {"type": "audience", "advertiser_ids": [DEMO.adve
                                 "audience_name": "CLI audience", "id_types": ["EMAIL", "PHONE"]}}}
 
 
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    """`run` keeps its state in .tiktok-sync/ of the current directory: each test gets its own."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def files(tmp_path):
     cfg = tmp_path / "destinations.json"
@@ -109,3 +115,28 @@ def test_console_script_runs_the_demo_sample(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(report.read_text())["rows"]["read"] == 55
     assert "Traceback" not in proc.stderr
+
+
+def test_state_directory_keeps_runs_across_commands(files, tmp_path, capsys):
+    """Two `run`s behave like two runs in AWS: the second of the same bytes sends nothing; the reports
+    and rejects stay on disk; `runs` lists the history (DESIGN §7)."""
+    cfg, data, secrets = files
+    with Simulator() as sim:
+        url = sim.start()
+        args = ["run", str(data), "--config", str(cfg), "--destination", "vip", "--secrets", str(secrets),
+                "--tiktok-url", url, "--state", "st"]
+        assert main(args) == 0
+        first = capsys.readouterr().out
+        mapped = len([r for r in sim.requests if "segment/mapping" in r["path"]])
+        assert main(args) == 0
+        second = capsys.readouterr().out
+        assert "already synced" in second
+        assert len([r for r in sim.requests if "segment/mapping" in r["path"]]) == mapped  # nothing sent twice
+    reports = list((tmp_path / "st" / "runs" / "vip").glob("*/report.json"))
+    assert len(reports) == 1 and json.loads(reports[0].read_text())["status"] == "SUCCEEDED"
+    assert (reports[0].parent / "report.html").exists() and list((reports[0].parent / "rejects").glob("*.csv"))
+    assert "report: st/runs/vip/" in first
+    assert main(["runs", "--state", "st"]) == 0
+    listing = capsys.readouterr().out
+    assert "vip" in listing and "SUCCEEDED" in listing
+    assert "ann@example.com" not in (tmp_path / "st" / "ledger.jsonl").read_text()

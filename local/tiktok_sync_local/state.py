@@ -1,0 +1,120 @@
+"""The local state directory (`tiktok-sync run --state DIR`, default `.tiktok-sync/`; DESIGN §7).
+
+The emulated AWS lives in memory and goes when the command ends; what a run leaves behind in AWS
+is kept here so consecutive `run`s behave like consecutive runs in AWS — "already synced", a resume
+after a PARTIAL run, a mirror destination's snapshot, the cross-run event ledger — and so the
+reports and rejects can be opened after the command ends:
+
+    DIR/runs/<destination>/<run_id>/report.json|.md|.html, rejects/*.csv, …   the data bucket's runs/
+    DIR/snapshots/…                        the data bucket's snapshots/ (mirror audiences)
+    DIR/ledger.jsonl                       the ledger table's items: claims, batch ledger, event
+                                           ledger, remembered audiences, the runs index
+    DIR/simulator.json                     the local TikTok simulator's state (when `run` starts it)
+
+Input files are not kept (they are the user's own files, and plaintext); neither are tokens.
+Work files of a finished run (its parts) are dropped: only an unfinished run needs them to resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+from typing import Any
+
+KEPT_PREFIXES = ("runs/", "snapshots/")
+WORK_PARTS = ("/pieces/", "/inflated/", "/scans/")
+LEDGER_FILE = "ledger.jsonl"
+SIMULATOR_FILE = "simulator.json"
+DEFAULT_STATE_DIR = ".tiktok-sync"
+
+
+class LocalState:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = pathlib.Path(path)
+
+    @property
+    def simulator_file(self) -> pathlib.Path:
+        return self.path / SIMULATOR_FILE
+
+    def exists(self) -> bool:
+        return (self.path / LEDGER_FILE).exists()
+
+    # --- into the emulated stack ---
+
+    def restore(self, aws: Any, bucket: str, table: str) -> None:
+        """Load the kept objects and ledger items into a freshly deployed emulated stack."""
+        if not self.path.exists():
+            return
+        s3 = aws.client("s3")
+        for prefix in KEPT_PREFIXES:
+            root = self.path / prefix.rstrip("/")
+            if not root.exists():
+                continue
+            for file in root.rglob("*"):
+                if file.is_file():
+                    key = file.relative_to(self.path).as_posix()
+                    s3.put_object(Bucket=bucket, Key=key, Body=file.read_bytes())
+        ledger = self.path / LEDGER_FILE
+        if ledger.exists():
+            db = aws.client("dynamodb")
+            batch: list[dict] = []
+            with open(ledger, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        batch.append({"PutRequest": {"Item": json.loads(line)}})
+                    if len(batch) == 25:
+                        db.batch_write_item(RequestItems={table: batch})
+                        batch = []
+            if batch:
+                db.batch_write_item(RequestItems={table: batch})
+
+    # --- out of it ---
+
+    def save(self, aws: Any, bucket: str, table: str) -> None:
+        """Write what the runs left behind (replacing what was kept before)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        s3 = aws.client("s3")
+        finished = self._finished_runs(aws, table)
+        for prefix in KEPT_PREFIXES:
+            root = self.path / prefix.rstrip("/")
+            if root.exists():
+                shutil.rmtree(root)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    key = obj["Key"]
+                    if any(part in key for part in WORK_PARTS) and _run_id_of(key) in finished:
+                        continue
+                    target = self.path / key
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        db = aws.client("dynamodb")
+        tmp = self.path / (LEDGER_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for page in db.get_paginator("scan").paginate(TableName=table):
+                for item in page.get("Items", []):
+                    fh.write(json.dumps(item, separators=(",", ":")) + "\n")
+        tmp.replace(self.path / LEDGER_FILE)
+
+    @staticmethod
+    def _finished_runs(aws: Any, table: str) -> set[str]:
+        """Runs whose last execution SUCCEEDED or was a dry run (from the runs index): nothing to resume."""
+        latest: dict[str, tuple[str, str]] = {}
+        pages = aws.client("dynamodb").get_paginator("query").paginate(
+            TableName=table, KeyConditionExpression="pk = :r", ExpressionAttributeValues={":r": {"S": "runs"}})
+        for page in pages:
+            for item in page.get("Items", []):
+                run_id, sk = item["run_id"]["S"], item["sk"]["S"]
+                if run_id not in latest or sk > latest[run_id][0]:
+                    latest[run_id] = (sk, item["status"]["S"])
+        return {run_id for run_id, (_, status) in latest.items() if status in ("SUCCEEDED", "DRY_RUN")}
+
+    def reset(self) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path)
+
+
+def _run_id_of(key: str) -> str:
+    parts = key.split("/")
+    return parts[2] if len(parts) > 2 and parts[0] == "runs" else ""
