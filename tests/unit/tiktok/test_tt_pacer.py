@@ -80,12 +80,13 @@ def test_the_cut_widens_the_gap_between_slots():
     assert p.acquire() == pytest.approx(0.1 / CUT)
 
 
-def test_persistent_throttles_never_stop_sending():
+def test_throttles_every_second_settle_where_cuts_and_recovery_balance():
     p, clock = make(qps=10.0)
     for _ in range(100):
         p.throttled()
         clock.now += 1.0
-    assert p.factor == pytest.approx(MIN_FACTOR + RECOVERY_PER_SECOND * 1.0, abs=0.03)
+    settled = RECOVERY_PER_SECOND / (1 - CUT)  # a second later: f = CUT·f + R
+    assert p.factor == pytest.approx(max(MIN_FACTOR, settled), abs=1e-3)
     assert p.acquire() < 1.0
 
 
@@ -128,3 +129,34 @@ def test_fast_families_spread_over_several_items():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         MemoryPacer(**kwargs)
+
+
+def test_a_sender_later_than_the_slack_moves_the_schedule_on_by_the_excess():
+    p, clock = make(qps=10.0, margin=0.97)
+    gap = 1 / 9.7
+    assert p.slack() == pytest.approx(1 / 0.97 - 1 - pacing.ARRIVAL_GUARD)
+    p.acquire()  # slot 0 at 0
+    p.sleep = lambda s: clock.sleep(s + 0.1)  # a busy CPU: the next sender wakes 100 ms late
+    p.acquire()  # slot 1 at gap, sent at gap + 0.1
+    sent_late = clock.now
+    p.sleep = clock.sleep
+    slots = []
+    for _ in range(10):
+        p.acquire()
+        slots.append(clock.now)
+    # the schedule moved on by 0.1 - slack: the request 10 slots after the late one keeps a full
+    # second (plus the guard) from its real send; the one before is unaffected
+    assert sent_late == pytest.approx(gap + 0.1)
+    assert slots[9] - sent_late == pytest.approx(1.0 + pacing.ARRIVAL_GUARD)
+    assert slots[0] == pytest.approx(2 * gap + 0.1 - p.slack())
+
+
+def test_a_sender_within_the_slack_moves_nothing():
+    p, clock = make(qps=10.0, margin=0.97)
+    gap = 1 / 9.7
+    p.acquire()
+    p.sleep = lambda s: clock.sleep(s + 0.01)
+    p.acquire()
+    p.sleep = clock.sleep
+    p.acquire()
+    assert clock.now == pytest.approx(2 * gap)

@@ -15,9 +15,14 @@ the window because arrivals jitter. So:
   `max(next, now)` and moves `next` one interval on; the caller then sleeps until its slot.
   `margin` (default 0.97) leaves ~30 ms in every second for arrival jitter.
 * **AIMD.** A throttle (40100, HTTP 429) cuts `factor` ×0.9 (at most once a second, whichever
-  sender was throttled; never below 0.25); it grows back by 0.025 a second. Jitter-made throttles
+  sender was throttled; never below 0.25); it grows back by 0.05 a second. Jitter-made throttles
   cost little; throttles that persist (another tool using the same app) slow every sender down
   until they stop.
+* **Late senders.** What TikTok counts is arrivals: a request sent δ after its slot leaves only
+  `1/margin − 1 − δ` seconds between it and the request `qps` slots later, and past that the window
+  overflows. A sender that wakes later than that slack (a busy CPU, a GC pause, a slow store)
+  moves `next` on by the excess, so the slots after it keep a full second from its real send.
+  Rare where senders have a CPU each; it keeps throttles away where they do not.
 * **Retry-After.** A throttle that says how long to wait moves `next` to then: the limit is per
   app, so every sender of the app holds. Without it the throttled request takes the next slot,
   which comes after the window has moved on (the client waits longer for repeated throttles).
@@ -59,7 +64,8 @@ DEFAULT_MARGIN = 0.97  # share of the QPS the pacer hands out: room for arrival 
 CUT = 0.9  # factor × CUT after a throttle
 CUT_SPACING = 1.0  # seconds: at most one cut per window, whichever sender was throttled
 MIN_FACTOR = 0.25
-RECOVERY_PER_SECOND = 0.025  # factor regained per second without a cut
+RECOVERY_PER_SECOND = 0.05  # factor regained per second without a cut (a cut costs ~1 request)
+ARRIVAL_GUARD = 0.005  # seconds kept free for the trip from our send to TikTok's arrival count
 MAX_ITEM_RATE = 100.0  # slots per second one DynamoDB item hands out (more: several items)
 ITEM_TTL_SECONDS = 86400  # an unused schedule item expires (the table's TTL attribute)
 _RESERVE_TRIES = 8
@@ -103,13 +109,22 @@ class Pacer:
         return min(1.0, factor + max(0.0, now - cut_at) * RECOVERY_PER_SECOND)
 
     def acquire(self) -> float:
-        """Reserve the next slot and sleep until it; the seconds waited."""
+        """Reserve the next slot and sleep until it; the seconds waited. A caller that wakes later
+        than the window's slack moves the schedule on by the excess (see the module doc)."""
         slot = self._reserve(self.clock())
         wait = slot - self.clock()
-        if wait <= 0:
-            return 0.0
-        self.sleep(wait)
-        return wait
+        if wait > 0:
+            self.sleep(wait)
+        excess = self.clock() - slot - self.slack()
+        if excess > 0:
+            self._push(excess)
+        return max(wait, 0.0)
+
+    def slack(self, factor: float = 1.0) -> float:
+        """How late a send may leave its slot before the request `qps` slots on could overflow
+        TikTok's 1-second window: `qps` intervals minus one second minus the arrival guard (0 when
+        the margin leaves none: a margin of 1 asks for no slack)."""
+        return max(0.0, 1.0 / (self.margin * factor) - 1.0 - ARRIVAL_GUARD)
 
     def throttled(self, retry_after: float = 0.0) -> None:
         """TikTok said "too many requests": slow every sender down (and hold them for `retry_after`)."""
@@ -121,6 +136,9 @@ class Pacer:
         raise NotImplementedError
 
     def _cut(self, now: float, retry_after: float) -> None:
+        raise NotImplementedError
+
+    def _push(self, seconds: float) -> None:
         raise NotImplementedError
 
     def describe(self) -> dict:
@@ -153,6 +171,11 @@ class MemoryPacer(Pacer):
             if retry_after > 0 and (self._next is None or self._next < now + retry_after):
                 self._next = now + retry_after
 
+    def _push(self, seconds: float) -> None:
+        with self._lock:
+            if self._next is not None:
+                self._next += seconds
+
     @property
     def factor(self) -> float:
         with self._lock:
@@ -171,7 +194,8 @@ class DynamoPacer(Pacer):
 
     Reserving is one `UpdateItem` (`ADD nxt :interval`, ALL_NEW) while senders keep the schedule
     busy; when it lags behind the clock (nobody sent lately) a second, conditional update restarts
-    it at now. The item also holds `factor` and `cut_at` (AIMD) and `expires_at` (TTL).
+    it at now and sets `expires_at` (TTL: a schedule unused for a day goes). The item also holds
+    `factor` and `cut_at` (AIMD). A late sender's push is one more `ADD nxt`.
     DynamoDB errors other than a missing table or permission fall back to pacing in this process
     (logged): a short DynamoDB outage must not stop the sync.
     """
@@ -234,9 +258,8 @@ class DynamoPacer(Pacer):
         for _ in range(_RESERVE_TRIES):
             interval = self.interval(self.effective_factor(self._factor, self._cut_at, now))
             item = ddb.update_item(
-                TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :i SET expires_at = :e",
-                ExpressionAttributeValues={":i": _num(interval), ":e": {"N": str(int(now) + ITEM_TTL_SECONDS)}},
-                ReturnValues="ALL_NEW",
+                TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :i",
+                ExpressionAttributeValues={":i": _num(interval)}, ReturnValues="ALL_NEW",
             )["Attributes"]
             self._remember(item)
             seen = item["nxt"]["N"]
@@ -247,9 +270,10 @@ class DynamoPacer(Pacer):
             # another sender moved it meanwhile (then take a slot after theirs).
             try:
                 ddb.update_item(
-                    TableName=self.table, Key=self.key, UpdateExpression="SET nxt = :n",
+                    TableName=self.table, Key=self.key, UpdateExpression="SET nxt = :n, expires_at = :e",
                     ConditionExpression="nxt = :seen",
-                    ExpressionAttributeValues={":n": _num(now + interval), ":seen": {"N": seen}},
+                    ExpressionAttributeValues={":n": _num(now + interval), ":seen": {"N": seen},
+                                               ":e": {"N": str(int(now) + ITEM_TTL_SECONDS)}},
                 )
                 return now
             except ClientError as exc:
@@ -283,6 +307,20 @@ class DynamoPacer(Pacer):
                     self._store_failed(code)
             except BotoCoreError as exc:
                 self._store_failed(type(exc).__name__)
+
+    def _push(self, seconds: float) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._fallback is not None:
+            self._fallback._push(seconds)
+            return
+        try:
+            self.dynamodb.update_item(TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :d",
+                                      ExpressionAttributeValues={":d": _num(seconds)})
+        except ClientError as exc:
+            self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
+        except BotoCoreError as exc:
+            self._store_failed(type(exc).__name__)
 
     def _store_failed(self, code: str) -> None:
         if code in ("ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException"):
