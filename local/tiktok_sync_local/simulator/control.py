@@ -3,6 +3,7 @@
 Plain JSON (no TikTok envelope), on the simulator's host and port:
 
   GET  /_sim/state           snapshot of everything the simulator holds (tokens and secrets masked)
+  GET  /_sim/requests        the request log only (metadata; bodies with log_bodies)
   POST /_sim/config          {"knob": value, ...} — SimConfig's knobs, e.g.
                                {"qps": 10}                  TikTok's per-app Marketing API limit (0: none)
                                {"events_qps": 1000}         the Events API's
@@ -40,6 +41,8 @@ def handle_control(sim, method: str, path: str, raw_body: bytes) -> tuple[int, d
     name = path[len("/_sim/") :].strip("/")
     if (method, name) == ("GET", "state"):
         return 200, sim.snapshot()
+    if (method, name) == ("GET", "requests"):
+        return 200, {"requests": sim.requests}
     if method != "POST" or name not in _POST:
         return 404, {"error": f"unknown control route {method} {path}"}
     try:
