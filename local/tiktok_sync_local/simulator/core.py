@@ -15,6 +15,7 @@ request log keeps metadata only, members are raw digests, events their de-duplic
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -33,7 +34,7 @@ from .server import SimHTTPServer
 from .state import World, mask
 
 DEFAULT_PORT = 8765
-STATE_VERSION = 1
+STATE_VERSION = 2
 _KIND_TO_SOURCE = {kind: source for source, kind in EVENT_SOURCE_KINDS.items()}
 
 
@@ -139,14 +140,14 @@ class Simulator:
         path = os.fspath(path or self.state_path)
         with self.lock:
             data = {"version": STATE_VERSION, "saved_at": time.time(), "world": self.world.to_dict()}
-            text = json.dumps(data, separators=(",", ":"))
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sim-state-")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                raw = text.encode()
-                fh.write(gzip.compress(raw, compresslevel=1) if path.endswith(".gz") else raw)
+            with os.fdopen(fd, "wb") as raw_fh:
+                fh = gzip.GzipFile(fileobj=raw_fh, mode="wb", compresslevel=1) if path.endswith(".gz") else raw_fh
+                with io.TextIOWrapper(fh, encoding="utf-8") as text:
+                    json.dump(data, text, separators=(",", ":"))
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

@@ -11,13 +11,14 @@ event as received too. `to_dict`/`from_dict` carry the world across processes (a
 
 from __future__ import annotations
 
+import base64
 import copy
 import random
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
-from .catalog import DEFAULT_SCOPES, STALE_AFTER_SECONDS
+from .catalog import DEFAULT_SCOPES, STALE_AFTER_SECONDS, hash_length
 
 
 def utc_text(ts: float) -> str:
@@ -294,11 +295,13 @@ class World:
                 {"audience_id": a.audience_id, "name": a.name, "advertiser_id": a.advertiser_id,
                  "created_at": a.created_at, "counts": a.counts, "history": a.history,
                  "shared_with": sorted(a.shared_with),
-                 "members": {schema: sorted(raw.hex() for raw in held) for schema, held in a.members.items()}}
+                 # raw digests end to end, base64: a third of the size of a list of hex strings
+                 "members": {schema: base64.b64encode(b"".join(held)).decode("ascii")
+                             for schema, held in a.members.items()}}
                 for a in self.audiences.values()
             ],
-            "events": list(self.events.items()),
-            "test_events": list(self.test_events.items()),
+            "events": _events_out(self.events),
+            "test_events": _events_out(self.test_events),
             "duplicates": self.duplicates,
         }
 
@@ -321,15 +324,21 @@ class World:
             audience = Audience(a["audience_id"], a["name"], a["advertiser_id"], a["created_at"],
                                 counts=[tuple(c) for c in a.get("counts", [])], history=a.get("history", []),
                                 shared_with=set(a.get("shared_with", [])))
-            for schema, values in (a.get("members") or {}).items():
-                audience.members[schema] = {bytes.fromhex(v) for v in values}
+            for schema, packed in (a.get("members") or {}).items():
+                raw, size = base64.b64decode(packed), hash_length(schema) // 2
+                audience.members[schema] = {raw[i : i + size] for i in range(0, len(raw), size)}
             world.audiences[audience.audience_id] = audience
         for name in ("events", "test_events"):
-            store = getattr(world, name)
-            for key, record in data.get(name, []):
-                store[key] = record if keep_events else None
+            saved = data.get(name) or {}
+            records = saved.get("records") or {}
+            getattr(world, name).update(
+                (key, records.get(key) if keep_events else None) for key in saved.get("keys", []))
         world.duplicates = int(data.get("duplicates", 0))
         return world
+
+
+def _events_out(store: dict[str, dict | None]) -> dict:
+    return {"keys": list(store), "records": {k: r for k, r in store.items() if r is not None}}
 
 
 def event_key(source_id: str, event: str, event_id: str) -> str:
