@@ -122,3 +122,19 @@ def test_what_cannot_be_looked_up_is_unchecked_without_a_request(source, adverti
 def test_an_event_set_lookup_the_host_does_not_serve_is_unchecked():
     got = checks.check_event_source(make_client(FakeTikTok(lambda c: Http(404, ""))), "crm", OFFLINE, A1)
     assert got.status == "unchecked"
+
+
+def test_an_event_set_is_looked_up_under_each_candidate_advertiser():
+    def handler(call):
+        adv = call.params["advertiser_id"]
+        if adv == A3:
+            return fail(40001, "No permission to operate advertiser.")
+        listed = {OFFLINE} if adv == A2 else set()
+        return event_sets("offline/get/", listed)(call)
+
+    fake = FakeTikTok(handler)
+    got = checks.check_event_source(make_client(fake), "offline", OFFLINE, [A3, A1, A2])
+    assert got.ok and got.detail.endswith(A2) and [c.params["advertiser_id"] for c in fake.calls] == [A3, A1, A2]
+    with pytest.raises(ConfigError) as info:
+        checks.check_event_source(make_client(FakeTikTok(handler)), "offline", "7399999999999999999", [A3, A1])
+    assert f"advertisers {A3}, {A1}" in info.value.message

@@ -14,7 +14,7 @@ cannot). No documented endpoint returns it; a missing write role shows at the fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from ..errors import (
@@ -127,13 +127,16 @@ def _advertiser_error(advertiser_id: str, err: TikTokApiError) -> TikTokApiError
                http_status=err.http_status, endpoint=err.endpoint, action=GRANT_OR_CHECK.format(id=advertiser_id))
 
 
-def check_event_source(client: TikTokClient, source: str, source_id: str, advertiser_id: str | None = None) -> Check:
-    """The event set an events destination sends to exists for `advertiser_id` and is of the right kind.
+def check_event_source(client: TikTokClient, source: str, source_id: str,
+                       advertiser_id: str | Sequence[str] | None = None) -> Check:
+    """The event set an events destination sends to exists and is of the right kind.
 
-    offline: `offline/get/`, crm: `crm/list/` (tiktok-api.md §3.1); web (pixels) and app: no lookup
-    is documented, so `unchecked`; no `advertiser_id` to look under: `unchecked`.
-    Raises `ConfigError` naming the destinations-file key when TikTok does not list the id there, and
-    `MissingPermissionError` when the token may not read the advertiser's event sets.
+    offline: `offline/get/`, crm: `crm/list/` (tiktok-api.md §3.1), looked up under `advertiser_id`
+    — one id, or several candidates tried in turn (e.g. the `advertiser_ids` the credentials secret
+    was authorized for, when the destination names none). Web (pixels) and app: no lookup is
+    documented, so `unchecked`; no advertiser to look under: `unchecked`.
+    Raises `ConfigError` naming the destinations-file key when no candidate lists the id, and
+    `MissingPermissionError` when the token may read none of the candidates' event sets.
     """
     if source not in SOURCE_KEYS:
         raise ValueError(f"event_source must be one of {tuple(SOURCE_KEYS)}, got {source!r}")
@@ -141,25 +144,32 @@ def check_event_source(client: TikTokClient, source: str, source_id: str, advert
     source_id = str(source_id)
     if source in ("web", "app"):
         return Check("event_source", source_id, UNCHECKED, f"TikTok documents no lookup for a {kind} id")
-    if not advertiser_id:
+    candidates = [advertiser_id] if isinstance(advertiser_id, str) else list(advertiser_id or ())
+    candidates = list(dict.fromkeys(str(a) for a in candidates if a))
+    if not candidates:
         return Check("event_source", source_id, UNCHECKED,
                      f"no advertiser id to look the {kind} up under (set advertiser_ids to check it before a run)")
     path = api.OFFLINE_GET if source == "offline" else api.CRM_LIST
-    try:
-        data = client.get(path, {"advertiser_id": str(advertiser_id), "event_set_ids": [source_id]}).data
-    except TikTokApiError as err:
-        if route_missing(err):
-            return Check("event_source", source_id, UNCHECKED, f"{path} is not served by this host")
-        if isinstance(err, (MissingPermissionError, AdvertiserNotFoundError)):
-            raise type(err)(f"{kind} {source_id} of advertiser {advertiser_id}: {err.message}", code=err.code,
-                            request_id=err.request_id, http_status=err.http_status, endpoint=path,
-                            action=GRANT_OR_CHECK.format(id=advertiser_id)) from None
-        if isinstance(err, InvalidRequestError):
-            raise _not_found(key, kind, source_id, advertiser_id, f"TikTok: {err.message}") from None
-        raise
-    if source_id not in _event_set_ids(data):
-        raise _not_found(key, kind, source_id, advertiser_id, "TikTok does not list it")
-    return Check("event_source", source_id, OK, f"{kind} of advertiser {advertiser_id}")
+    refused: TikTokApiError | None = None
+    for adv in candidates:
+        try:
+            data = client.get(path, {"advertiser_id": adv, "event_set_ids": [source_id]}).data
+        except TikTokApiError as err:
+            if route_missing(err):
+                return Check("event_source", source_id, UNCHECKED, f"{path} is not served by this host")
+            if isinstance(err, (MissingPermissionError, AdvertiserNotFoundError)):
+                refused = refused or err
+                continue
+            if isinstance(err, InvalidRequestError):
+                raise _not_found(key, kind, source_id, candidates, f"TikTok: {err.message}") from None
+            raise
+        if source_id in _event_set_ids(data):
+            return Check("event_source", source_id, OK, f"{kind} of advertiser {adv}")
+    if refused is not None and len(candidates) == 1:
+        raise type(refused)(f"{kind} {source_id} of advertiser {candidates[0]}: {refused.message}",
+                            code=refused.code, request_id=refused.request_id, http_status=refused.http_status,
+                            endpoint=path, action=GRANT_OR_CHECK.format(id=candidates[0])) from None
+    raise _not_found(key, kind, source_id, candidates, "TikTok does not list it")
 
 
 def _event_set_ids(data: dict) -> set[str]:
@@ -176,10 +186,11 @@ def _event_set_ids(data: dict) -> set[str]:
     return found
 
 
-def _not_found(key: str, kind: str, source_id: str, advertiser_id: str, why: str) -> ConfigError:
+def _not_found(key: str, kind: str, source_id: str, advertisers: list[str], why: str) -> ConfigError:
     article = "an" if kind[0] in "aeiou" else "a"
+    owners = f"advertiser {advertisers[0]}" if len(advertisers) == 1 else f"advertisers {', '.join(advertisers)}"
     return ConfigError(
-        f"{key} {source_id} is not {article} {kind} of advertiser {advertiser_id} ({why})",
+        f"{key} {source_id} is not {article} {kind} of {owners} ({why})",
         action=(f"Check {key} in the destinations file (Events Manager shows the id in the {kind}'s settings; "
                 "a pixel id is not an offline event set id), or give the advertiser that owns it."),
     )

@@ -18,10 +18,11 @@ the window because arrivals jitter. So:
   sender was throttled; never below 0.25); it grows back by 0.05 a second. Jitter-made throttles
   cost little; throttles that persist (another tool using the same app) slow every sender down
   until they stop.
-* **Late senders.** What TikTok counts is arrivals: a request sent δ after its slot leaves only
-  `1/margin − 1 − δ` seconds between it and the request `qps` slots later, and past that the window
-  overflows. A sender that wakes later than that slack (a busy CPU, a GC pause, a slow store)
-  moves `next` on by the excess, so the slots after it keep a full second from its real send.
+* **Late senders.** What TikTok counts is arrivals: a request sent δ after its slot is only
+  `1/margin − δ` seconds before the request `qps` slots later, and under one second the window
+  overflows. A sender that wakes later than the slack `1/margin − 1` (less a 5 ms guard: a busy
+  CPU, a GC pause, a slow store) moves `next` on by the excess, so the slots after it keep a full
+  second from its real send.
   Rare where senders have a CPU each; it keeps throttles away where they do not.
 * **Retry-After.** A throttle that says how long to wait moves `next` to then: the limit is per
   app, so every sender of the app holds. Without it the throttled request takes the next slot,
@@ -29,9 +30,9 @@ the window because arrivals jitter. So:
 
 Two stores for the schedule, one algorithm:
 
-* `DynamoPacer` — one item of the ledger table (`pk = "pace#<app key>"`, `sk = "<family>"`),
-  updated atomically (`ADD next :interval`), so separate Lambdas (and the emulation's functions on
-  moto) share it. Above 100 QPS the schedule is split over several items (`sk = "<family>#<n>"`),
+* `DynamoPacer` — one item of the ledger table (`pk = "pace#<app key>"`, `sk = "<family>"`,
+  `next` in attribute `nxt`), updated atomically (`ADD nxt :interval`), so separate Lambdas (and
+  the emulation's functions on moto) share it. Above 100 QPS the schedule is split over several items (`sk = "<family>#<n>"`),
   each with its share, to stay far below DynamoDB's per-item write rate.
 * `MemoryPacer` — the same schedule in one process (unit tests, a client without a table).
 
