@@ -76,8 +76,10 @@ def test_a_throttle_in_one_lambda_slows_the_others(ddb):
     clock = Clock()
     a, b = lambdas(ddb, clock)
     a.acquire()
-    b.throttled()
-    a.throttled()  # the same window: one cut only
+    b.throttled()  # alone: no cut
+    assert "factor" not in ddb.get_item(TableName=TABLE, Key=a.key)["Item"]
+    a.throttled()  # another Lambda's, soon after: cut
+    b.throttled()  # the same window: one cut only
     item = ddb.get_item(TableName=TABLE, Key=a.key)["Item"]
     assert float(item["factor"]["N"]) == pytest.approx(CUT)
     a.acquire()  # reads the cut back from the item (its slot was reserved at the old pace)...

@@ -215,8 +215,8 @@ def test_repeated_throttles_never_wait_less_than_the_minimum():
     assert [w for w in client.clock.sleeps if w > 0.01] == [1.0, 1.0]
 
 
-def test_a_throttle_slows_the_pacer_for_every_client_of_the_app():
-    fake = FakeTikTok().queue(fail(40100))
+def test_repeated_throttles_slow_the_pacer_for_every_client_of_the_app():
+    fake = FakeTikTok().queue(fail(40100), fail(40100))
     client = make_client(fake, qps=10.0)
     client.get("x/")
     assert client.pacer().factor < 1.0

@@ -14,10 +14,10 @@ the window because arrivals jitter. So:
   are idle. The schedule is one number, `next` (the earliest free slot): reserving takes
   `max(next, now)` and moves `next` one interval on; the caller then sleeps until its slot.
   `margin` (default 0.97) leaves ~30 ms in every second for arrival jitter.
-* **AIMD.** A throttle (40100, HTTP 429) cuts `factor` ×0.9 (at most once a second, whichever
-  sender was throttled; never below 0.25); it grows back by 0.05 a second. Jitter-made throttles
-  cost little; throttles that persist (another tool using the same app) slow every sender down
-  until they stop.
+* **AIMD.** A throttle (40100, HTTP 429) that follows another within 5 s, whichever senders
+  were throttled, cuts `factor` ×0.9 (at most once a second; never below 0.25); it grows back by
+  0.05 a second. A lone throttle (arrival jitter) costs only its resend; throttles that persist
+  (another tool using the same app, a QPM limit) slow every sender down until they stop.
 * **Late senders.** What TikTok counts is arrivals: a request sent δ after its slot is only
   `1/margin − δ` seconds before the request `qps` slots later, and under one second the window
   overflows. A sender that wakes later than the slack `1/margin − 1` (less a 5 ms guard: a busy
@@ -64,6 +64,7 @@ FAMILIES = (MARKETING, EVENTS)
 DEFAULT_MARGIN = 0.97  # share of the QPS the pacer hands out: room for arrival jitter
 CUT = 0.9  # factor × CUT after a throttle
 CUT_SPACING = 1.0  # seconds: at most one cut per window, whichever sender was throttled
+REPEAT_WINDOW = 5.0  # seconds: a throttle this soon after another one cuts; a lone one does not
 MIN_FACTOR = 0.25
 RECOVERY_PER_SECOND = 0.05  # factor regained per second without a cut (a cut costs ~1 request)
 ARRIVAL_GUARD = 0.005  # seconds kept free for the trip from our send to TikTok's arrival count
@@ -155,6 +156,7 @@ class MemoryPacer(Pacer):
         self._next: float | None = None
         self._factor = 1.0
         self._cut_at = -math.inf
+        self._throttled_at = -math.inf
         super().__init__(qps, family, margin=margin, clock=clock, sleep=sleep)
 
     def _reserve(self, now: float) -> float:
@@ -166,7 +168,9 @@ class MemoryPacer(Pacer):
 
     def _cut(self, now: float, retry_after: float) -> None:
         with self._lock:
-            if now - self._cut_at >= CUT_SPACING:
+            repeated = now - self._throttled_at <= REPEAT_WINDOW
+            self._throttled_at = now
+            if repeated and now - self._cut_at >= CUT_SPACING:
                 self._factor = max(MIN_FACTOR, self.effective_factor(self._factor, self._cut_at, now) * CUT)
                 self._cut_at = now
             if retry_after > 0 and (self._next is None or self._next < now + retry_after):
@@ -196,7 +200,8 @@ class DynamoPacer(Pacer):
     Reserving is one `UpdateItem` (`ADD nxt :interval`, ALL_NEW) while senders keep the schedule
     busy; when it lags behind the clock (nobody sent lately) a second, conditional update restarts
     it at now and sets `expires_at` (TTL: a schedule unused for a day goes). The item also holds
-    `factor` and `cut_at` (AIMD). A late sender's push is one more `ADD nxt`.
+    `factor`, `cut_at` and `thr` (the last throttle: AIMD). A late sender's push is one more
+    `ADD nxt`; a throttle one or two more updates.
     DynamoDB errors other than a missing table or permission fall back to pacing in this process
     (logged): a short DynamoDB outage must not stop the sync.
     """
@@ -288,11 +293,21 @@ class DynamoPacer(Pacer):
 
         if self._fallback is not None:
             self._fallback._cut(now, retry_after)
-        new = max(MIN_FACTOR, self.effective_factor(self._factor, self._cut_at, now) * CUT)
-        updates = [
-            ("SET factor = :f, cut_at = :now", "attribute_not_exists(cut_at) OR cut_at <= :recent",
-             {":f": _num(new), ":now": _num(now), ":recent": _num(now - CUT_SPACING)}),
-        ]
+        try:
+            old = self.dynamodb.update_item(TableName=self.table, Key=self.key, UpdateExpression="SET thr = :now",
+                                            ExpressionAttributeValues={":now": _num(now)},
+                                            ReturnValues="ALL_OLD").get("Attributes") or {}
+        except ClientError as exc:
+            self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
+            return
+        except BotoCoreError as exc:
+            self._store_failed(type(exc).__name__)
+            return
+        updates = []
+        if "thr" in old and now - float(old["thr"]["N"]) <= REPEAT_WINDOW:
+            new = max(MIN_FACTOR, self.effective_factor(self._factor, self._cut_at, now) * CUT)
+            updates.append(("SET factor = :f, cut_at = :now", "attribute_not_exists(cut_at) OR cut_at <= :recent",
+                            {":f": _num(new), ":now": _num(now), ":recent": _num(now - CUT_SPACING)}))
         if retry_after > 0:
             until = _num(now + retry_after)
             updates.append(("SET nxt = :until", "attribute_not_exists(nxt) OR nxt < :until", {":until": until}))
