@@ -43,11 +43,13 @@ class Response:
     headers: dict = field(default_factory=dict)
 
 
-def handle_api(sim, method: str, path: str, query: dict, raw_body: bytes, headers: dict) -> Response:
-    """Answer one call under /open_api/ and append it to `sim.requests`."""
+def handle_api(sim, method: str, path: str, query: dict, raw_body: bytes, headers: dict,
+               arrived: float | None = None) -> Response:
+    """Answer one call under /open_api/ and append it to `sim.requests`; `arrived`: when the request
+    line came in (the QPS window counts arrivals), default now."""
     request_id = new_request_id()
     cfg = sim.config
-    arrived = cfg.clock()
+    arrived = cfg.clock() if arrived is None else arrived
     body, bad_json = _parse(method, raw_body)
     entry = {
         "request_id": request_id,
