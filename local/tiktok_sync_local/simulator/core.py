@@ -294,7 +294,7 @@ def serve_forever(
         limit = f", {qps:g} requests/s per app (Marketing API)" if qps else ""
         saved = f", state saved to {state_path}" if state_path else ""
         print(f"TikTok API simulator listening on {url}{limit}{saved}")
-        print(f"  control API: {control} — GET state; POST config, faults, seed, auth_code, save, reset, "
+        print(f"  control API: {control} — GET state, requests; POST config, faults, seed, auth_code, save, reset, "
               "reset_requests (see `tiktok-sync simulator --help`)", flush=True)
         while True:  # until Ctrl-C (time.sleep is reliably interrupted by SIGINT)
             time.sleep(3600)
