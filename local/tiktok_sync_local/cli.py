@@ -3,7 +3,7 @@
     tiktok-sync validate FILE --config DESTINATIONS.json --destination NAME [--report OUT.json] [--rejects OUT.csv]
     tiktok-sync run FILE --config … --destination … [--secrets S.json] [--tiktok-url URL] [--report OUT.json] [--dry-run]
     tiktok-sync demo
-    tiktok-sync simulator [--port N]
+    tiktok-sync simulator [--port N] [--qps N] [--state FILE]
     tiktok-sync authorize --app-id … --secret … --auth-code … --secret-name … [--tiktok-url URL]
 
 Exit status: 0 success (validate: the file could be read; run: status SUCCEEDED or DRY_RUN),
@@ -201,9 +201,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:
+    import errno
+
     from .simulator import serve_forever
 
-    serve_forever(port=args.port, host=args.host, seed=not args.empty, log_requests=args.verbose)
+    try:
+        serve_forever(port=args.port, host=args.host, seed=not args.empty, log_requests=args.verbose,
+                      qps=args.qps, state_path=args.state)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            why = {errno.EADDRINUSE: "is already in use (another simulator?)",
+                   errno.EACCES: "needs privileges"}.get(exc.errno, "is not available on this machine")
+            print(f"error: port {args.port} on {args.host} {why}: choose another with --port N", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    except ValueError as exc:  # a --state file that is not a simulator state
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -223,6 +237,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from .history import run_command
 
     return run_command(args)
+
+
+def _simulator_epilog() -> str:
+    from .simulator import control
+
+    doc = control.__doc__ or ""
+    return "control API — " + doc[doc.index("Plain JSON"):].rstrip() if "Plain JSON" in doc else doc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,10 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"at most N runs, newest first (default {DEFAULT_LIMIT}; 0 = all)")
     p.set_defaults(func=cmd_runs)
 
-    p = sub.add_parser("simulator", help="start the local TikTok API simulator")
+    p = sub.add_parser("simulator", help="start the local TikTok API simulator",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_simulator_epilog())
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--empty", action="store_true", help="start without the demo advertisers, event sets and token")
+    p.add_argument("--qps", type=float, help="enforce TikTok's per-app Marketing API limit (requests/s, sliding "
+                                             "1 s window at arrival; calls beyond it answer 40100)")
+    p.add_argument("--state", metavar="FILE", help="load the simulated world from FILE if it exists, save it on exit")
     p.add_argument("--verbose", action="store_true", help="log every request")
     p.set_defaults(func=cmd_simulator)
 

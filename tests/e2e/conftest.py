@@ -27,7 +27,7 @@ FAST_CLIENT = {
 
 @pytest.fixture
 def sim():
-    s = Simulator(seed=False)
+    s = Simulator(seed=False, log_bodies=True)  # tests read accepted request bodies
     s.start()
     yield s
     s.stop()

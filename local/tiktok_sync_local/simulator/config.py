@@ -30,12 +30,22 @@ class SimConfig:
     accept_legacy_events: bool = True
     # is_valid is false below this many members (UNCONFIRMED rule)
     valid_min_members: int = 1000
-    # cover_num reports the member count as of this many seconds ago
+    # cover_num reports the member count as of this many seconds ago (null before the first count
+    # is visible: TikTok is still calculating); tiktok-api.md §2.8 says hours in production
     cover_num_delay_seconds: float = 0
     # oauth2/access_token/ returns refresh_token + expires_in and oauth2/refresh_token/ works
     refreshable_tokens: bool = False
-    # sim.requests keeps the most recent this many API calls (bodies included)
+    # requests/s per developer app, like TikTok: a strict sliding 1 s window counted at arrival;
+    # calls beyond it answer 40100 (0 = no limit). `qps` is the Marketing API (everything but
+    # event/track/), `events_qps` the Events API: separate budgets (tiktok-api.md §6.3)
+    qps: float = 0
+    events_qps: float = 0
+    # sim.requests keeps the most recent this many API calls: metadata (path, code, HTTP status,
+    # record and byte counts); with log_bodies also the (masked) bodies and headers of the most
+    # recent body_log_limit calls, and every accepted event as received (sim.events())
     request_log_limit: int = 10_000
+    log_bodies: bool = False
+    body_log_limit: int = 10_000
     # injectable clock (Unix seconds) for windows and expiry; not settable over HTTP
     clock: Callable[[], float] = field(default=time.time, repr=False)
 

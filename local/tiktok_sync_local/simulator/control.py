@@ -1,13 +1,32 @@
 """The control API under /_sim/, for a simulator running in another process (the CLI).
 
-Plain JSON (no TikTok envelope):
-  GET  /_sim/state           snapshot of everything the simulator holds
-  POST /_sim/config          {"knob": value, ...}
-  POST /_sim/faults          {"kind": "rate_limit", "calls": 3, "path": "segment/mapping"} (see Faults.apply)
-  POST /_sim/seed            {"destinations": {...}, "secrets": {...}}
-  POST /_sim/auth_code       {"code": "...", "app_id"?: "...", "advertiser_ids"?: [...]}
+Plain JSON (no TikTok envelope), on the simulator's host and port:
+
+  GET  /_sim/state           snapshot of everything the simulator holds (tokens and secrets masked)
+  GET  /_sim/requests        the request log only (metadata; bodies with log_bodies)
+  POST /_sim/config          {"knob": value, ...} — SimConfig's knobs, e.g.
+                               {"qps": 10}                  TikTok's per-app Marketing API limit (0: none)
+                               {"events_qps": 1000}         the Events API's
+                               {"cover_num_delay_seconds": 60, "valid_min_members": 1000}
+                               {"unknown_advertiser_code": 40300}, {"not_ready_seconds": 90}
+                               {"log_bodies": true}         keep request bodies and whole events
+  POST /_sim/faults          one fault or a list (see Faults.apply), e.g.
+                               {"kind": "rate_limit", "calls": 3, "path": "segment/mapping"}
+                               {"kind": "transient", "code": 50002, "calls": 12, "after": 2}
+                               {"kind": "http_error", "status": 502, "calls": 1}
+                               {"kind": "slow", "seconds": 2}       delayed before it is processed
+                               {"kind": "late", "seconds": 2.5}     processed, answered late
+                               {"kind": "refuse", "records": ["e37"]}  40002 naming no record
+                               {"kind": "revoke_token_after", "token": "...", "calls": 9}
+                               {"kind": "fail_events", "event_ids": ["e7"]}
+                               {"kind": "qps_limit", "qps": 4, "path": "event/track"}
+                               {"kind": "clear"}
+  POST /_sim/seed            {"destinations": {...}, "secrets": {...}}: advertisers, event sets, tokens
+  POST /_sim/auth_code       {"code": "...", "app_id"?: "...", "advertiser_ids"?: [...]}: a one-time code
+  POST /_sim/save            {"path"?: "..."}: write the world to a state file (default: --state)
   POST /_sim/reset           back to the world the simulator started with; faults, log and knobs cleared
   POST /_sim/reset_requests  clear the request log only
+
 Errors answer HTTP 400 {"error": "..."}; an unknown path 404.
 """
 
@@ -22,12 +41,14 @@ def handle_control(sim, method: str, path: str, raw_body: bytes) -> tuple[int, d
     name = path[len("/_sim/") :].strip("/")
     if (method, name) == ("GET", "state"):
         return 200, sim.snapshot()
+    if (method, name) == ("GET", "requests"):
+        return 200, {"requests": sim.requests}
     if method != "POST" or name not in _POST:
         return 404, {"error": f"unknown control route {method} {path}"}
     try:
         body = json.loads(raw_body) if raw_body.strip() else {}
         return 200, _POST[name](sim, body) or {"ok": True}
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, OSError) as err:
         return 400, {"error": str(err)}
 
 
@@ -56,6 +77,13 @@ def _auth_code(sim, body):
     return None
 
 
+def _save(sim, body):
+    path = (body or {}).get("path") if isinstance(body, dict) else None
+    if not path and not sim.state_path:
+        raise ValueError('save takes {"path": "..."} (this simulator was started without a state file)')
+    return {"ok": True, "path": sim.save(path)}
+
+
 def _reset(sim, body):
     sim.reset()
 
@@ -69,6 +97,7 @@ _POST = {
     "faults": _faults,
     "seed": _seed,
     "auth_code": _auth_code,
+    "save": _save,
     "reset": _reset,
     "reset_requests": _reset_requests,
 }

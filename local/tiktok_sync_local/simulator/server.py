@@ -49,6 +49,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             sys.stderr.write("sim: " + (format % args) + "\n")
 
     def _handle(self, method: str) -> None:
+        arrived = self.server.sim.config.clock()  # TikTok counts a request when it arrives, body or not
         url = urlsplit(self.path)
         raw = self._read_body()
         if url.path.startswith("/_sim/"):
@@ -56,7 +57,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             response = Response(status, json.dumps(payload).encode())
         else:
             query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-            response = handle_api(self.server.sim, method, url.path, query, raw, dict(self.headers.items()))
+            response = handle_api(self.server.sim, method, url.path, query, raw, dict(self.headers.items()),
+                                  arrived=arrived)
         self._write(response)
 
     def _read_body(self) -> bytes:

@@ -2,17 +2,23 @@
 
 Plain data plus the mutations endpoints make. Not thread-safe by itself: the Simulator holds one
 lock around every use.
+
+Kept small (a 1M-row local run must fit in a few hundred MB): members are sets of raw digests per
+id type (32 bytes for SHA-256, not 64-character strings in tuples); accepted events are kept as
+their de-duplication keys only, unless `keep_events` (tests that read event bodies) keeps each
+event as received too. `to_dict`/`from_dict` carry the world across processes (a state file).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import random
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from .catalog import DEFAULT_SCOPES, STALE_AFTER_SECONDS
+from .catalog import DEFAULT_SCOPES, STALE_AFTER_SECONDS, hash_length
 
 
 def utc_text(ts: float) -> str:
@@ -81,22 +87,41 @@ class Audience:
     name: str
     advertiser_id: str  # the creator
     created_at: float
-    members: set[tuple[str, str]] = field(default_factory=set)
+    members: dict[str, set[bytes]] = field(default_factory=dict)  # id_schema -> raw digests
     counts: list[tuple[float, int]] = field(default_factory=list)  # (time, member count) after each change
     history: list[dict] = field(default_factory=list)
     shared_with: set[str] = field(default_factory=set)  # other advertisers it was mapped for
 
-    def cover_num(self, now: float, delay: float) -> int:
-        """Member count as TikTok reports it: the count as of `delay` seconds ago."""
+    def size(self) -> int:
+        return sum(len(v) for v in self.members.values())
+
+    def add(self, pairs) -> None:
+        for schema, value in pairs:
+            self.members.setdefault(schema, set()).add(bytes.fromhex(value))
+
+    def remove(self, pairs) -> None:
+        for schema, value in pairs:
+            held = self.members.get(schema)
+            if held is not None:
+                held.discard(bytes.fromhex(value))
+
+    def member_pairs(self) -> set[tuple[str, str]]:
+        """(id_schema, lowercase hex) of every member."""
+        return {(schema, raw.hex()) for schema, held in self.members.items() for raw in held}
+
+    def cover_num(self, now: float, delay: float) -> int | None:
+        """Member count as TikTok reports it: the count as of `delay` seconds ago; None before the
+        first count is visible (TikTok is still calculating)."""
         visible = [n for t, n in self.counts if t <= now - delay]
-        return visible[-1] if visible else 0
+        return visible[-1] if visible else None
 
     def last_change(self) -> float:
         return self.counts[-1][0] if self.counts else self.created_at
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, keep_events: bool = False) -> None:
+        self.keep_events = keep_events
         self.apps: dict[str, App] = {}
         self.advertisers: dict[str, Advertiser] = {}
         self.event_sets: dict[str, EventSet] = {}
@@ -104,11 +129,11 @@ class World:
         self.auth_codes: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.audiences: dict[str, Audience] = {}  # live audiences, in creation order
-        self.events: list[dict] = []
-        self.test_events: list[dict] = []
+        # Accepted events by de-duplication key "event_source_id\x1fevent\x1fevent_id" (in arrival
+        # order): the event as received when keep_events, else None. Test events apart.
+        self.events: dict[str, dict | None] = {}
+        self.test_events: dict[str, dict | None] = {}
         self.duplicates = 0
-        self._seen: set[tuple] = set()
-        self._seen_test: set[tuple] = set()
         self._rng = random.Random()
 
     # --- provisioning ------------------------------------------------------------------------
@@ -189,14 +214,15 @@ class World:
         """Add or delete members: `changes` maps audience id to (id_schema, hash) pairs."""
         for audience_id, members in changes.items():
             audience = self.audiences[audience_id]
-            before = len(audience.members)
+            before = audience.size()
             if action == "add":
-                audience.members.update(members)
+                audience.add(members)
             else:
-                audience.members.difference_update(members)
+                audience.remove(members)
             audience.shared_with.update(a for a in sharers if a != audience.advertiser_id)
-            audience.counts.append((now, len(audience.members)))
-            detail = str(abs(len(audience.members) - before))
+            after = audience.size()
+            audience.counts.append((now, after))
+            detail = str(abs(after - before))
             audience.history.append(_history(now, "add" if action == "add" else "delete", detail))
 
     # --- events -----------------------------------------------------------------------------
@@ -204,29 +230,133 @@ class World:
     def record_events(
         self, source: str, source_id: str, data: list, test_event_code: str | None, now: float
     ) -> int:
-        """Store accepted events, deduplicated on (event_source_id, event_id, event); returns how many were new."""
+        """Store accepted events, deduplicated on (event_source_id, event_id, event); returns how many were new.
+
+        Events without an event_id cannot be de-duplicated: each gets a key of its own."""
         added = 0
         for event in data:
             code = test_event_code or event.get(
                 "test_event_code"
             )  # top level, or per event as SEG-OFF sends it
-            store, seen = (self.test_events, self._seen_test) if code else (self.events, self._seen)
-            if event.get("event_id") is not None:
-                key = (source_id, event["event_id"], event["event"])
-                if key in seen:
+            store = self.test_events if code else self.events
+            event_id = event.get("event_id")
+            if event_id is None:
+                key = event_key(source_id, event["event"], f"\x00{len(store)}")
+            else:
+                key = event_key(source_id, event["event"], str(event_id))
+                if key in store:
                     self.duplicates += 1
                     continue
-                seen.add(key)
-            record = copy.deepcopy(event)
-            record.update(
-                event_source=source, event_source_id=source_id, received_at=now,
-                stale=event["event_time"] < now - STALE_AFTER_SECONDS, test=bool(code),
-            )  # fmt: skip
-            if code:
-                record["test_event_code"] = code
-            store.append(record)
+            record = None
+            if self.keep_events:
+                record = dict(event)  # the request body is parsed for this call only: no deep copy
+                record.update(
+                    event_source=source, event_source_id=source_id, received_at=now,
+                    stale=event["event_time"] < now - STALE_AFTER_SECONDS, test=bool(code),
+                )  # fmt: skip
+                if code:
+                    record["test_event_code"] = code
+            store[key] = record
             added += 1
         return added
+
+    def event_list(self, source_id: str | None, test: bool | None, kinds: dict[str, str]) -> list[dict]:
+        """Accepted events (copies): whole when kept, else their key fields and event_source."""
+        pools = []
+        if test is not True:
+            pools.append((self.events, False))
+        if test is not False:
+            pools.append((self.test_events, True))
+        out = []
+        for pool, is_test in pools:
+            for key, record in pool.items():
+                set_id, name, event_id = key.split("\x1f")
+                if source_id is not None and set_id != str(source_id):
+                    continue
+                if record is not None:
+                    out.append(copy.deepcopy(record))
+                    continue
+                out.append({"event_source": kinds.get(set_id), "event_source_id": set_id, "event": name,
+                            "event_id": None if event_id.startswith("\x00") else event_id, "test": is_test})
+        return out
+
+    # --- a state file -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """Everything as JSON-able data (members as hex, events as kept)."""
+        return {
+            "apps": [asdict(a) for a in self.apps.values()],
+            "advertisers": [asdict(a) for a in self.advertisers.values()],
+            "event_sets": [asdict(e) for e in self.event_sets.values()],
+            "tokens": [asdict(t) for t in self.tokens.values()],
+            "auth_codes": [_grant(g) for g in self.auth_codes.values()],
+            "refresh_tokens": [_grant(g) for g in self.refresh_tokens.values()],
+            "audiences": [
+                {"audience_id": a.audience_id, "name": a.name, "advertiser_id": a.advertiser_id,
+                 "created_at": a.created_at, "counts": a.counts, "history": a.history,
+                 "shared_with": sorted(a.shared_with),
+                 # raw digests end to end, base64: a third of the size of a list of hex strings
+                 "members": {schema: base64.b64encode(b"".join(held)).decode("ascii")
+                             for schema, held in a.members.items()}}
+                for a in self.audiences.values()
+            ],
+            "events": _events_out(self.events),
+            "test_events": _events_out(self.test_events),
+            "duplicates": self.duplicates,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, keep_events: bool = False) -> World:
+        world = cls(keep_events=keep_events)
+        for a in data.get("apps", []):
+            world.apps[a["app_id"]] = App(**a)
+        for a in data.get("advertisers", []):
+            world.advertisers[a["advertiser_id"]] = Advertiser(**a)
+        for e in data.get("event_sets", []):
+            world.event_sets[e["event_set_id"]] = EventSet(**e)
+        for t in data.get("tokens", []):
+            world.tokens[t["token"]] = Token(**t)
+        for g in data.get("auth_codes", []):
+            world.auth_codes[g["value"]] = _grant_from(g)
+        for g in data.get("refresh_tokens", []):
+            world.refresh_tokens[g["value"]] = _grant_from(g)
+        for a in data.get("audiences", []):
+            audience = Audience(a["audience_id"], a["name"], a["advertiser_id"], a["created_at"],
+                                counts=[tuple(c) for c in a.get("counts", [])], history=a.get("history", []),
+                                shared_with=set(a.get("shared_with", [])))
+            for schema, packed in (a.get("members") or {}).items():
+                raw, size = base64.b64decode(packed), hash_length(schema) // 2
+                audience.members[schema] = {raw[i : i + size] for i in range(0, len(raw), size)}
+            world.audiences[audience.audience_id] = audience
+        for name in ("events", "test_events"):
+            saved = data.get(name) or {}
+            records = saved.get("records") or {}
+            getattr(world, name).update(
+                (key, records.get(key) if keep_events else None) for key in saved.get("keys", []))
+        world.duplicates = int(data.get("duplicates", 0))
+        return world
+
+
+def _events_out(store: dict[str, dict | None]) -> dict:
+    return {"keys": list(store), "records": {k: r for k, r in store.items() if r is not None}}
+
+
+def event_key(source_id: str, event: str, event_id: str) -> str:
+    return f"{source_id}\x1f{event}\x1f{event_id}"
+
+
+def _grant(g: Grant) -> dict:
+    out = asdict(g)
+    if out["expires_at"] == float("inf"):
+        out["expires_at"] = None  # JSON has no infinity
+    return out
+
+
+def _grant_from(d: dict) -> Grant:
+    d = dict(d)
+    if d.get("expires_at") is None:
+        d["expires_at"] = float("inf")
+    return Grant(**d)
 
 
 def _history(now: float, action: str, detail: str = "0") -> dict:

@@ -62,7 +62,7 @@ def clock():
 
 @pytest.fixture
 def sim(clock):
-    s = Simulator()
+    s = Simulator(log_bodies=True)  # these tests read request bodies and whole events
     s.config.clock = clock
     s.start()
     yield s

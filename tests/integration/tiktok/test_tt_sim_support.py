@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from tiktok_sync.tiktok import ratelimit
+from tiktok_sync.tiktok import pacer as pacing
 from tiktok_sync.tiktok.client import TikTokClient
 from tiktok_sync.tiktok.settings import ClientSettings
 from tiktok_sync_local.simulator import DEMO, Simulator
@@ -59,7 +59,7 @@ class SharedClock:
 
 @contextlib.contextmanager
 def running_sim(clock: SharedClock):
-    sim = Simulator()
+    sim = Simulator(log_bodies=True)  # these tests read request bodies and whole events
     sim.config.clock = clock
     sim.start()
     try:
@@ -69,7 +69,7 @@ def running_sim(clock: SharedClock):
 
 
 def client_for(sim, clock: SharedClock, credentials=TOKEN, **settings) -> TikTokClient:
-    ratelimit.reset_registry()
+    pacing.reset_registry()
     return TikTokClient(
         credentials,
         base_url=sim.base_url,

@@ -70,3 +70,31 @@ def test_apply_json_specs():
     ):
         with pytest.raises(ValueError):
             f.apply(bad)
+
+
+def test_after_lets_matching_calls_through_without_blocking_other_faults():
+    f = Faults()
+    f.transient(code=50002, calls=1, path="event/track", after=2)
+    f.rate_limit(calls=1)
+    assert f.take(TRACK).kind == "rate_limit"  # counted as the 1st of the 2 let through
+    assert f.take(TRACK) is None  # the 2nd
+    assert f.take(MAPPING) is None  # another path: not counted
+    assert f.take(TRACK).code == 50002
+    assert f.describe()["queued"] == []
+    with pytest.raises(ValueError):
+        f.apply({"kind": "late", "seconds": 1, "after": -1})
+
+
+def test_refuse_matches_event_ids_and_hashed_ids_by_path():
+    f = Faults()
+    f.refuse(["e37"], path="event/track")
+    f.refuse("a" * 64, message="Invalid user.")
+    assert f.refusal(TRACK, {"data": [{"event_id": "e1"}, {"event_id": "e37"}]}) == "Invalid data in the request."
+    assert f.refusal(TRACK, {"data": [{"event_id": "e1"}]}) is None
+    assert f.refusal(MAPPING, {"batch_data": [[{}, {"id": "a" * 64}]]}) == "Invalid user."
+    assert f.refusal(MAPPING, {"batch_data": [[{"event_id": "e37"}]]}) is None
+    assert f.refusal(MAPPING, None) is None
+    assert f.describe()["refuse"] == [{"records": 1, "message": "Invalid data in the request.", "path": "event/track"},
+                                      {"records": 1, "message": "Invalid user.", "path": None}]
+    f.clear()
+    assert f.refusal(TRACK, {"data": [{"event_id": "e37"}]}) is None

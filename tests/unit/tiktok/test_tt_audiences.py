@@ -12,10 +12,13 @@ from tiktok_sync.errors import (
     AudienceNotReadyError,
     InvalidRequestError,
     MissingPermissionError,
+    TransientApiError,
 )
 from tiktok_sync.tiktok import audiences
 from tiktok_sync.tiktok.audiences import (
     MAPPING_BODY_OVERHEAD,
+    EnsuredAudience,
+    audience_size,
     build_mapping_body,
     ensure_audience,
     find_audience,
@@ -153,6 +156,103 @@ def test_ensure_audience_remove_mode_never_creates():
     assert all(c.path != "segment/audience/" for c in fake.calls)
 
 
+def test_several_audiences_with_the_name_the_remembered_one_wins():
+    items = [audience(1, "VIP", "2020-01-01 00:00:00", cover_num=5000), audience(2, "VIP", "2025-01-01 00:00:00")]
+    client = make_client(FakeTikTok(lister(items)))
+    remembered = audience(2, "")["audience_id"]
+    assert ensure_audience(client, ADV, "VIP", prefer_id=remembered) == EnsuredAudience(remembered, False)
+
+
+def test_several_audiences_without_a_remembered_one_the_largest_then_the_oldest_wins():
+    items = [audience(1, "VIP", "2020-01-01 00:00:00", cover_num=0), audience(2, "VIP", "2025-01-01 00:00:00",
+                                                                          cover_num=2250),
+             audience(3, "VIP", "2019-01-01 00:00:00")]
+    client = make_client(FakeTikTok(lister(items)))
+    assert ensure_audience(client, ADV, "VIP").audience_id == audience(2, "")["audience_id"]
+    assert ensure_audience(client, ADV, "VIP", prefer_id="7999999999999999999").audience_id == \
+        audience(2, "")["audience_id"]  # a remembered id that no longer carries the name: the name wins
+    items[1]["cover_num"] = 0
+    assert ensure_audience(client, ADV, "VIP").audience_id == audience(3, "")["audience_id"]
+
+
+class LostCreate:
+    """TikTok creates the audience but the answer is lost; the list shows it after `lag` look-ups."""
+
+    def __init__(self, lost, lag=0):
+        self.lost = lost
+        self.lag = lag
+        self.items = []
+        self.creates = 0
+        self.lists = 0
+
+    def __call__(self, call):
+        if call.path == "segment/audience/":
+            self.creates += 1
+            self.items.append(audience(self.creates, call.body["custom_audience_name"]))
+            if self.creates == 1:
+                return self.lost
+            return ok({"audience_id": self.items[-1]["audience_id"]})
+        self.lists += 1
+        return lister(self.items if self.lists > self.lag + 1 else [])(call)
+
+
+@pytest.mark.parametrize("lost", [Http(504, "<html>gateway timeout</html>"), fail(50002, "System timeout")])
+def test_a_create_whose_answer_is_lost_is_looked_up_not_sent_again(lost):
+    tiktok = LostCreate(lost, lag=2)
+    client = make_client(FakeTikTok(tiktok))
+    got = ensure_audience(client, ADV, "VIP", lookup_waits=(1.0, 2.0, 4.0))
+    assert got == EnsuredAudience(audience(1, "")["audience_id"], True)
+    assert tiktok.creates == 1 and client.stats.resent == 0
+    assert [w for w in client.clock.sleeps if w >= 1.0] == [1.0, 2.0, 4.0]
+
+
+def test_a_read_timeout_on_create_is_looked_up_not_sent_again():
+    import requests
+
+    class Late(LostCreate):
+        def __call__(self, call):
+            out = super().__call__(call)
+            if call.path == "segment/audience/" and self.creates == 1:
+                raise requests.ReadTimeout("the answer came after the timeout")
+            return out
+
+    tiktok = Late(ok({}))
+    client = make_client(FakeTikTok(tiktok))
+    assert ensure_audience(client, ADV, "VIP") == EnsuredAudience(audience(1, "")["audience_id"], True)
+    assert tiktok.creates == 1
+
+
+def test_a_lost_create_that_never_shows_up_raises_a_retryable_error_without_creating_again():
+    tiktok = LostCreate(Http(502, "<html>bad gateway</html>"), lag=99)
+    client = make_client(FakeTikTok(tiktok))
+    with pytest.raises(TransientApiError) as info:
+        ensure_audience(client, ADV, "VIP", lookup_waits=(1.0, 1.0))
+    assert tiktok.creates == 1 and info.value.retryable and info.value.outcome_unknown
+    assert "not created again" in info.value.message and "looks the audience up" in info.value.action
+
+
+def test_a_create_tiktok_certainly_did_not_process_is_repeated():
+    answers = iter([fail(40100, "Too many requests"), ok({"audience_id": "7399999999999999999"})])
+    fake = FakeTikTok(lambda call: next(answers) if call.path == "segment/audience/" else lister([])(call))
+    client = make_client(fake)
+    assert ensure_audience(client, ADV, "VIP") == EnsuredAudience("7399999999999999999", True)
+    assert sum(c.path == "segment/audience/" for c in fake.calls) == 2
+
+
+def test_audience_size_reads_cover_num():
+    def handler(call):
+        (wanted,) = json.loads(call.params["custom_audience_ids"])
+        cover = {"1": 1234, "2": None, "3": "77"}.get(wanted)
+        details = {"audience_id": wanted, "cover_num": cover, "is_valid": False}
+        if wanted == "4":
+            details.pop("cover_num")
+        return ok({"list": [{"audience_details": details, "audience_history": []}]})
+
+    client = make_client(FakeTikTok(handler))
+    assert [audience_size(client, ADV, i) for i in ("1", "2", "3", "4")] == [1234, None, 77, None]
+    assert client.session.adapters["https://"].calls[0].path == "dmp/custom_audience/get/"
+
+
 def test_ensure_audience_answer_without_id_is_an_error():
     fake = FakeTikTok(lambda call: ok({}) if call.path == "segment/audience/" else lister([])(call))
     with pytest.raises(InvalidRequestError):
@@ -254,9 +354,9 @@ def test_mapping_batches_counts_utf8_bytes():
 # --- not ready -----------------------------------------------------------------------------------
 
 
-def call_map(client, users=None):
+def call_map(client, users=None, **kw):
     return map_users(client, advertiser_ids=[ADV], audience_ids=["7399999999999999999"], action="add",
-                     id_schema=["EMAIL_SHA256"], users=users or [[H]])
+                     id_schema=["EMAIL_SHA256"], users=users or [[H]], **kw)
 
 
 @pytest.mark.parametrize(
@@ -313,6 +413,37 @@ def test_mapping_isolates_refused_users_and_delivers_the_rest():
     assert out.accepted == [i for i in range(20) if i != 13]
     delivered = [e["id"] for c in fake.calls if bad not in json.dumps(c.body) for row in c.body["batch_data"] for e in row]
     assert len(delivered) == 19
+
+
+def test_mapping_records_each_accepted_piece_and_never_resends_it():
+    # audit D6: a refusal naming no user, then an outage after the first accepted piece
+    bad = "b" * 64
+    state = {"accepted": 0, "up_for": 1}
+
+    def handler(call):
+        ids = [entry.get("id") for row in call.body["batch_data"] for entry in row]
+        if bad in ids:
+            return fail(40002, "Invalid user data.")
+        if state["accepted"] >= state["up_for"]:
+            return fail(50002, "System timeout")
+        state["accepted"] += 1
+        return ok()
+
+    users = [[f"{i:064x}"] for i in range(16)]
+    users[11] = [bad]
+    recorded: list[list[int]] = []
+    fake = FakeTikTok(handler)
+    with pytest.raises(TransientApiError):
+        call_map(make_client(fake, max_attempts=2), users, on_accepted=recorded.append)
+    assert recorded == [[0, 1, 2, 3]]
+    state["up_for"] = 10**6  # TikTok is back
+    skip = [i for piece in recorded for i in piece]
+    fake.calls.clear()
+    out = call_map(make_client(fake), users, skip=skip, on_accepted=recorded.append)
+    assert out.skipped == [0, 1, 2, 3] and out.rejected == [(11, "Invalid user data. (code 40002)")]
+    assert sorted(out.accepted) == [i for i in range(4, 16) if i != 11]
+    sent_again = {e["id"] for c in fake.calls for row in c.body["batch_data"] for e in row} & {users[i][0] for i in skip}
+    assert sent_again == set()
 
 
 def test_mapping_permission_error_is_raised_not_bisected():

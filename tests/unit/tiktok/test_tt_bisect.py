@@ -168,6 +168,7 @@ def test_outcome_is_json():
         "accepted": [0, 2, 3],
         "rejected": [[1, "Parameter error: invalid id (code 40002)"]],
         "requests": out.requests,
+        "skipped": [],
     }
 
 
@@ -189,3 +190,75 @@ def test_every_record_ends_in_exactly_one_place(n, data):
     assert sorted(out.accepted) == sorted(set(range(n)) - bad)
     assert {i for i, _ in out.rejected} == bad
     assert sorted(b.delivered) == out.accepted  # nothing delivered twice
+
+
+# --- recorded piece by piece (audit D6) ------------------------------------------------------------
+
+
+class Outage(Batch):
+    """A refusal naming no record for a batch holding a bad one; after `ok_before` accepted pieces,
+    every request fails with a transient error (TikTok goes down)."""
+
+    def __init__(self, bad, ok_before=1):
+        super().__init__(bad, message="Invalid event data.")
+        self.ok_before = ok_before
+        self.down = False
+
+    def __call__(self, idx):
+        from tiktok_sync.errors import TransientApiError
+
+        if self.down:
+            self.sent.append(list(idx))
+            raise TransientApiError("System timeout", code=50002)
+        super().__call__(idx)
+        if len(self.delivered) and len([s for s in self.sent if set(s) <= set(self.delivered)]) >= self.ok_before:
+            self.down = True
+
+
+def test_each_accepted_piece_is_reported_at_once_and_an_outage_loses_nothing():
+    from tiktok_sync.errors import TransientApiError
+
+    b = Outage({37})
+    recorded: list[list[int]] = []
+    with pytest.raises(TransientApiError):
+        run(100, b, on_accepted=recorded.append)
+    assert recorded == [list(range(25))] and b.delivered == list(range(25))
+    # the next attempt: TikTok is back; what was recorded is skipped, never sent again
+    b.down, b.ok_before = False, 10**6
+    skip = [i for piece in recorded for i in piece]
+    out = run(100, b, skip=skip, on_accepted=recorded.append)
+    assert out.skipped == list(range(25)) and 37 not in out.accepted
+    assert out.rejected == [(37, "Invalid event data. (code 40002)")]
+    assert sorted(out.accepted) == [i for i in range(25, 100) if i != 37]
+    assert sorted(b.delivered) == [i for i in range(100) if i != 37]  # nothing delivered twice
+    assert sorted(i for piece in recorded for i in piece) == sorted(b.delivered)
+
+
+def test_skip_everything_sends_nothing():
+    b = Batch()
+    out = run(5, b, skip=range(5))
+    assert b.sent == [] and out.requests == 0 and out.accepted == [] and out.skipped == [0, 1, 2, 3, 4]
+
+
+def test_an_error_in_on_accepted_stops_the_batch():
+    b = Batch({3})
+
+    def boom(idx):
+        raise RuntimeError("ledger unavailable")
+
+    with pytest.raises(RuntimeError):
+        run(8, b, on_accepted=boom)
+    assert len(b.delivered) == len(b.sent[-1])  # nothing sent after the piece that could not be recorded
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(1, 60), data=st.data())
+def test_with_skip_every_record_ends_in_exactly_one_place(n, data):
+    bad = data.draw(st.sets(st.integers(0, n - 1), max_size=2))
+    skip = data.draw(st.sets(st.integers(0, n - 1)).map(lambda s: s - bad))
+    b = Batch(bad)
+    out = run(n, b, skip=skip)
+    assert sorted(out.accepted) == sorted(set(range(n)) - bad - skip)
+    assert out.skipped == sorted(skip)
+    assert {i for i, _ in out.rejected} == bad
+    assert not set(b.delivered) & skip

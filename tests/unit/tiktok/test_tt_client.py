@@ -18,8 +18,8 @@ from tiktok_sync.errors import (
     RateLimitedError,
     TransientApiError,
 )
-from tiktok_sync.tiktok import ratelimit
-from tiktok_sync.tiktok.client import TikTokClient, encode_query
+from tiktok_sync.tiktok import pacer as pacing
+from tiktok_sync.tiktok.client import ClientStats, TikTokClient, encode_query
 
 NGINX_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>"
 
@@ -169,6 +169,8 @@ def test_transient_then_success():
         "requests": 3,
         "retries": 2,
         "rate_limited": 0,
+        "resent": 2,  # 50002 and 502 may both have been applied: the 2nd and 3rd attempts re-sent it
+        "partial_ok": 0,
         "wait_seconds": 1.5,
         "errors": {"50002": 1, "http_502": 1},
     }
@@ -190,31 +192,46 @@ def test_full_jitter_uses_random_fraction():
     client = make_client(fake, rand=lambda: next(rolls), max_attempts=4, backoff_base_seconds=1.0)
     with pytest.raises(TransientApiError):
         client.get("x/")
-    # backoffs 0.25·1, 0.5·2, 0·4 (not slept); then the limiter paces the immediate retry (1/qps)
-    assert client.clock.sleeps == [0.25, 1.0, 0.001]
+    # backoffs 0.25·1, 0.5·2, 0·4 (not slept); then the pacer paces the immediate retry (1/(0.97·qps))
+    assert client.clock.sleeps == [0.25, 1.0, pytest.approx(1 / 970)]
 
 
-def test_rate_limit_waits_at_least_the_minimum():
+def test_a_throttle_takes_the_next_slot_then_waits_the_minimum_doubling():
     fake = FakeTikTok(lambda call: fail(40100, "Too many requests"))
-    client = make_client(fake, rand=lambda: 0.0, max_attempts=4, rate_limit_min_delay=1.0)
+    client = make_client(fake, rand=lambda: 1.0, max_attempts=5, rate_limit_min_delay=1.0, qps=10.0)
     with pytest.raises(RateLimitedError):
         client.get("x/")
-    assert client.clock.sleeps == [1.0, 1.0, 1.0]
-    assert client.stats.rate_limited == 4 and client.stats.retries == 3
+    gap = 1 / (0.97 * 10)
+    # 1st resend: the pacer's next slot only; then 1 s, up to 2 s, up to 4 s (the pacer slowed down meanwhile)
+    assert [round(w, 3) for w in client.clock.sleeps] == [round(gap, 3), 1.0, 2.0, 4.0]
+    assert client.stats.rate_limited == 5 and client.stats.retries == 4 and client.stats.resent == 0
 
 
-def test_rate_limit_backoff_doubles_from_one_second():
-    fake = FakeTikTok().queue(fail(40100), fail(40100), fail(40100), ok())
-    client = make_client(fake, rand=lambda: 1.0, max_attempts=4, backoff_base_seconds=0.5, rate_limit_min_delay=1.0)
+def test_repeated_throttles_never_wait_less_than_the_minimum():
+    fake = FakeTikTok(lambda call: fail(40100, "Too many requests"))
+    client = make_client(fake, rand=lambda: 0.0, max_attempts=4, rate_limit_min_delay=1.0, qps=1000.0)
+    with pytest.raises(RateLimitedError):
+        client.get("x/")
+    assert [w for w in client.clock.sleeps if w > 0.01] == [1.0, 1.0]
+
+
+def test_repeated_throttles_slow_the_pacer_for_every_client_of_the_app():
+    fake = FakeTikTok().queue(fail(40100), fail(40100))
+    client = make_client(fake, qps=10.0)
     client.get("x/")
-    assert client.clock.sleeps == [1.0, 2.0, 4.0]
+    assert client.pacer().factor < 1.0
 
 
-def test_retry_after_header_is_honoured():
-    fake = FakeTikTok().queue(Http(429, "slow down", {"Retry-After": "7"}), ok())
-    client = make_client(fake)
+def test_retry_after_header_is_honoured_and_holds_the_app():
+    fake = FakeTikTok().queue(Http(429, "slow down", {"Retry-After": "7"}), ok(), ok())
+    clock = FakeClock()
+    client = make_client(fake, clock=clock)
+    other = TikTokClient(TOKEN, base_url=client.base_url, settings=client.settings, session=fake.session(),
+                         sleep=clock.sleep, monotonic=clock.monotonic)
     client.get("x/")
-    assert 7.0 in client.clock.sleeps
+    assert 7.0 in clock.sleeps and clock.now == pytest.approx(7.0, abs=0.01)
+    other.get("x/")  # the same app's pacer: after the hold, its next slot
+    assert clock.now == pytest.approx(7.0, abs=0.01)
 
 
 def test_budget_stops_retrying_before_a_wait_that_would_exceed_it():
@@ -264,6 +281,91 @@ def test_stats_are_json_and_count_errors_by_code():
     json.dumps(stats)
     assert stats["requests"] == 4 and stats["retries"] == 3 and stats["rate_limited"] == 1
     assert stats["errors"] == {"40100": 1, "http_503": 1, "timeout": 1}
+    assert stats["resent"] == 2  # after the read timeout (unknown outcome): the 503 attempt and the last
+
+
+# --- unknown outcomes: resent, outcome_unknown, idempotent=False ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "unknown"),
+    [
+        (requests.ReadTimeout("read"), True),
+        (requests.ConnectionError("Connection aborted: RemoteDisconnected"), True),
+        (requests.exceptions.ChunkedEncodingError("cut"), True),
+        (Http(502, NGINX_502), True),
+        (fail(50002, "System timeout"), True),
+        (requests.ConnectTimeout("connect"), False),
+        (fail(40100, "Too many requests"), False),
+        (Http(429, "slow down"), False),
+        (fail(40002, "bad param"), False),
+        (fail(40001, "no permission"), False),
+    ],
+)
+def test_outcome_unknown_says_whether_tiktok_may_have_applied_the_call(answer, unknown):
+    fake = FakeTikTok(lambda call: answer if not isinstance(answer, BaseException) else (_ for _ in ()).throw(answer))
+    with pytest.raises(Exception) as info:  # noqa: B017 - the classes are checked elsewhere
+        make_client(fake, max_attempts=1).post("x/", {})
+    assert info.value.outcome_unknown is unknown
+
+
+def test_a_refused_connection_was_never_sent():
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    refused = requests.ConnectionError(MaxRetryError(None, "/x/", NewConnectionError(None, "Connection refused")))
+    fake = FakeTikTok().queue(refused, ok())
+    client = make_client(fake)
+    client.post("x/", {})
+    assert client.stats.resent == 0 and client.stats.retries == 1
+
+
+def test_a_late_answer_is_counted_as_resent_when_the_call_is_repeated():
+    fake = FakeTikTok().queue(requests.ReadTimeout("late"), requests.ReadTimeout("late"), ok())
+    client = make_client(fake)
+    client.post("segment/mapping/", {})
+    assert client.stats.to_dict()["resent"] == 2 and client.stats.requests == 3
+
+
+def test_a_non_idempotent_call_is_not_resent_after_an_unknown_outcome():
+    fake = FakeTikTok().queue(requests.ReadTimeout("late"), ok())
+    client = make_client(fake)
+    with pytest.raises(TransientApiError) as info:
+        client.post("segment/audience/", {}, idempotent=False)
+    assert len(fake.calls) == 1 and info.value.outcome_unknown is True and client.stats.resent == 0
+
+
+def test_a_non_idempotent_call_is_retried_when_tiktok_certainly_did_not_apply_it():
+    fake = FakeTikTok().queue(fail(40100), requests.ConnectTimeout("connect"), ok({"audience_id": "1"}))
+    client = make_client(fake)
+    assert client.post("segment/audience/", {}, idempotent=False).data == {"audience_id": "1"}
+    assert len(fake.calls) == 3 and client.stats.resent == 0
+
+
+def test_stats_are_complete_after_the_client_raises():
+    fake = FakeTikTok(lambda call: fail(40100, "Too many requests"))
+    client = make_client(fake, max_attempts=3)
+    with pytest.raises(RateLimitedError):
+        client.get("x/")
+    assert client.stats.to_dict() | {"wait_seconds": 0} == {
+        "requests": 3, "retries": 2, "rate_limited": 3, "resent": 0, "partial_ok": 0, "wait_seconds": 0,
+        "errors": {"40100": 3}}
+
+
+def test_partial_ok_is_counted():
+    fake = FakeTikTok().queue(ok(code=20001, message="partial"), ok())
+    client = make_client(fake)
+    client.post("event/track/", {})
+    client.post("event/track/", {})
+    assert client.stats.partial_ok == 1 and client.stats.requests == 2
+
+
+def test_stats_totals_add_invocations_up():
+    a = {"requests": 3, "retries": 1, "rate_limited": 1, "resent": 0, "partial_ok": 0, "wait_seconds": 1.25,
+         "errors": {"40100": 1}}
+    b = {"requests": 2, "resent": 1, "errors": {"40100": 1, "timeout": 1}}
+    assert ClientStats.total(a, b, None) == {
+        "requests": 5, "retries": 1, "rate_limited": 1, "resent": 1, "partial_ok": 0, "wait_seconds": 1.25,
+        "errors": {"40100": 2, "timeout": 1}}
 
 
 # --- credentials re-read ---------------------------------------------------------------------------
@@ -323,45 +425,43 @@ def test_static_credentials_object_and_repr_has_no_token():
     assert "static-tok" not in repr(client)
 
 
-# --- rate limiter wiring ---------------------------------------------------------------------------
+# --- pacer wiring --------------------------------------------------------------------------------
 
 
-def test_marketing_and_events_have_separate_buckets():
+def test_marketing_and_events_have_separate_pacers():
     fake = FakeTikTok()
-    client = make_client(fake, qps=1.0, events_qps=1.0)
+    client = make_client(fake, qps=1.0, events_qps=1.0, pace_margin=1.0)
     client.get("x/")
-    client.post("event/track/", {}, family=ratelimit.EVENTS)
+    client.post("event/track/", {}, family=pacing.EVENTS)
     assert client.clock.sleeps == []
     client.get("x/")
     assert client.clock.sleeps == [pytest.approx(1.0)]
 
 
-def test_clients_of_one_app_share_a_bucket():
+def test_clients_of_one_app_share_a_pacer():
     fake = FakeTikTok()
     clock = FakeClock()
-    a = make_client(fake, FakeCreds("t-a", "app-7"), clock=clock, qps=2.0)
+    a = make_client(fake, FakeCreds("t-a", "app-7"), clock=clock, qps=2.0, pace_margin=1.0)
     b = TikTokClient(FakeCreds("t-b", "app-7"), base_url=a.base_url, settings=a.settings, session=fake.session(),
                      sleep=clock.sleep, monotonic=clock.monotonic)
     c = TikTokClient(FakeCreds("t-c", "app-8"), base_url=a.base_url, settings=a.settings, session=fake.session(),
                      sleep=clock.sleep, monotonic=clock.monotonic)
     a.get("x/")
-    c.get("x/")  # another app: its own bucket
+    c.get("x/")  # another app: its own pacer
     assert clock.sleeps == []
-    b.get("x/")  # same app as a: paced 1/qps after a's request
+    b.get("x/")  # same app as a: its slot is 1/qps after a's
     assert clock.sleeps == [pytest.approx(0.5)]
 
 
-def test_rate_limit_answer_holds_the_shared_bucket():
-    fake = FakeTikTok().queue(fail(40100), ok(), ok())
+def test_a_pacer_given_to_the_client_is_used_for_its_family():
+    fake = FakeTikTok()
     clock = FakeClock()
-    a = make_client(fake, FakeCreds("t-a", "app-7"), clock=clock, qps=100.0, rand=lambda: 0.0)
-    b = TikTokClient(FakeCreds("t-b", "app-7"), base_url=a.base_url, settings=a.settings, session=fake.session(),
-                     sleep=clock.sleep, monotonic=clock.monotonic)
-    a.get("x/")  # rate limited once, waits ≥ 1 s, then succeeds
-    waited_before = clock.now
-    b.get("x/")
-    assert waited_before >= 1.0
-    assert clock.now - waited_before < 1.0  # the hold has passed by then
+    mine = pacing.MemoryPacer(1.0, pacing.EVENTS, margin=1.0, clock=clock.monotonic, sleep=clock.sleep)
+    client = make_client(fake, clock=clock, pacer=mine, qps=1000.0, events_qps=1000.0)
+    client.post("event/track/", {}, family=pacing.EVENTS)
+    client.post("event/track/", {}, family=pacing.EVENTS)
+    client.get("x/")  # the marketing family: the in-memory default at 1000 QPS
+    assert client.pacer(pacing.EVENTS) is mine and clock.sleeps == [pytest.approx(1.0)]
 
 
 # --- logs --------------------------------------------------------------------------------------------

@@ -115,6 +115,9 @@ def test_provider_missing_secret(sm):
         CredentialsProvider("tiktok/missing", secrets_client=sm).get()
     assert "tiktok/missing" in info.value.message and "does not exist" in info.value.message
     assert info.value.__cause__ is None
+    # F24: the action says how to create it, both ways
+    assert "tiktok-sync authorize" in info.value.action and "--secret-name tiktok/missing" in info.value.action
+    assert "aws secretsmanager create-secret --name tiktok/missing" in info.value.action
 
 
 @pytest.mark.parametrize("value", [f"plain-{OLD}", {"nope": OLD}])

@@ -109,9 +109,9 @@ def test_partial_ok_counts_as_accepted():
     assert out.accepted == [0, 1]
 
 
-def test_uses_the_events_rate_bucket():
+def test_uses_the_events_pacer():
     fake = FakeTikTok()
     client = make_client(fake, qps=1.0, events_qps=1000.0)
     for _ in range(5):
         track_events(client, event_source="offline", event_source_id=ESID, events=[event(0)])
-    assert max(client.clock.sleeps) == pytest.approx(0.001)  # paced at events_qps, not at qps=1
+    assert max(client.clock.sleeps) == pytest.approx(1 / (0.97 * 1000))  # paced at events_qps, not at qps=1

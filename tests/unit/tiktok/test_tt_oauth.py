@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_tt_support import BASE, FakeTikTok, Http, fail, make_client, ok
 
-from tiktok_sync.errors import InvalidCredentialsError, TransientApiError
+from tiktok_sync.errors import InvalidCredentialsError, RateLimitedError, TransientApiError
 from tiktok_sync.tiktok import oauth
 
 
@@ -34,9 +34,17 @@ def test_used_auth_code_is_a_credentials_error_with_oauth_action():
     assert "OAuth" in info.value.action and len(fake.calls) == 1
 
 
-def test_exchange_retries_a_transient_error_once_only():
+def test_exchange_never_resends_a_code_after_a_lost_answer():
+    # TikTok may have spent the single-use code: resending it would only say "used"
     fake = FakeTikTok(lambda call: Http(502, "bad gateway"))
-    with pytest.raises(TransientApiError):
+    with pytest.raises(TransientApiError) as info:
+        oauth.exchange_auth_code(make_client(fake, None, max_attempts=6), app_id="1", secret="s", auth_code="c")
+    assert len(fake.calls) == 1 and info.value.outcome_unknown is True
+
+
+def test_exchange_retries_a_throttle_once_only():
+    fake = FakeTikTok(lambda call: fail(40100, "Too many requests"))
+    with pytest.raises(RateLimitedError):
         oauth.exchange_auth_code(make_client(fake, None, max_attempts=6), app_id="1", secret="s", auth_code="c")
     assert len(fake.calls) == 2
 

@@ -16,7 +16,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from tiktok_sync.tiktok import ratelimit
+from tiktok_sync.tiktok import pacer as pacing
 from tiktok_sync.tiktok.client import TikTokClient
 from tiktok_sync.tiktok.settings import ClientSettings
 
@@ -138,9 +138,10 @@ FAST = dict(
 )
 
 
-def make_client(fake: FakeTikTok, credentials=TOKEN, *, clock: FakeClock | None = None, rand=lambda: 1.0, **settings):
-    """A client on `fake`, with a fake clock and fresh rate-limit buckets."""
-    ratelimit.reset_registry()
+def make_client(fake: FakeTikTok, credentials=TOKEN, *, clock: FakeClock | None = None, rand=lambda: 1.0,
+                pacer=None, **settings):
+    """A client on `fake`, with a fake clock and fresh in-memory pacers."""
+    pacing.reset_registry()
     clock = clock or FakeClock()
     client = TikTokClient(
         credentials,
@@ -150,6 +151,7 @@ def make_client(fake: FakeTikTok, credentials=TOKEN, *, clock: FakeClock | None 
         sleep=clock.sleep,
         monotonic=clock.monotonic,
         rand=rand,
+        pacer=pacer,
     )
     client.clock = clock
     return client

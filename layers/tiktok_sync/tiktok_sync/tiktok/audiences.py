@@ -1,21 +1,41 @@
 """Custom audiences through TikTok's Segment API (tiktok-api.md §2).
 
-* `ensure_audience` finds the audience by its exact (truncated) name before creating one, so a
-  retried Prepare step never creates a duplicate (TikTok allows duplicate names).
+* `ensure_audience` — one audience whatever the network does (audit D3). It looks the audience
+  up by the name TikTok holds (`truncate_audience_name`) before creating one (TikTok allows
+  duplicate names). The create is sent once: it is never re-sent after an unknown outcome (a read
+  timeout, a dropped connection, a 5xx or 50002 TikTok may have processed); the name is looked up
+  again a few times instead (TikTok's list may lag), and when it still does not show, a retryable
+  error hands the decision to the next attempt of the step, which looks up first again. Only a
+  create TikTok certainly did not process (a throttle, a connection never made) is repeated.
+* Several audiences with that name: the caller's `prefer_id` (the id remembered for the
+  destination) wins; otherwise the one `segment/mapping/` can write to (type Partner), then the
+  largest size TikTok reports (`cover_num`: the one people target), then the oldest.
+* `audience_size` reads TikTok's own count back (`cover_num` of `dmp/custom_audience/get/`).
 * `mapping_batches` splits a part's users into request-sized ranges; `map_users` sends one
   `segment/mapping/` request, waits out a just-created audience TikTok does not accept yet, and
-  isolates refused users by bisecting (see `bisect`).
+  isolates refused users by bisecting (see `bisect`), reporting each accepted piece at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
-from ..errors import AudienceNotFoundError, AudienceNotReadyError, InvalidRequestError
+from ..errors import (
+    AudienceNotFoundError,
+    AudienceNotReadyError,
+    InvalidRequestError,
+    RetryableApiError,
+    TikTokApiError,
+    TransientApiError,
+)
 from . import api
 from .bisect import BatchOutcome, deliver, record_index
 from .client import TikTokClient, encode_body
+
+log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 70
 ID_SCHEMAS = ("EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "IDFA_MD5", "AAID_SHA256", "AAID_MD5")
@@ -24,6 +44,15 @@ PAGE_SIZE_MAX = 100  # dmp/custom_audience/list|get take at most 100 ids / rows 
 # Bytes reserved in a mapping request for everything but the users: braces, advertiser_ids
 # (50 ids of 19 digits), action and id_schema.
 MAPPING_BODY_OVERHEAD = 2048
+# Waits (seconds) before each look-up by name after a create whose outcome is unknown.
+CREATE_LOOKUP_WAITS = (1.0, 2.0, 4.0, 8.0)
+
+
+class EnsuredAudience(NamedTuple):
+    """The audience a destination writes to: its id, and whether this call created it."""
+
+    audience_id: str
+    created: bool
 
 
 def truncate_audience_name(name: str) -> str:
@@ -68,38 +97,74 @@ def get_audiences(client: TikTokClient, advertiser_id: str, audience_ids: Sequen
     return out
 
 
-def _oldest_first(audience: dict) -> tuple:
-    # Prefer audiences segment/mapping can write to (type Partner, or type not reported), then the
-    # oldest: create_time is "YYYY-MM-DD HH:MM:SS", so text order is time order; ids break ties.
+def _size(audience: dict) -> int:
+    cover = audience.get("cover_num")
+    return int(cover) if isinstance(cover, int | float) and not isinstance(cover, bool) else 0  # none yet: 0
+
+
+def _preference(audience: dict, prefer_id: str | None) -> tuple:
+    # 1. the id the caller remembered; 2. writable by segment/mapping (type Partner, or type not
+    # reported); 3. the largest size TikTok reports; 4. the oldest (create_time is
+    # "YYYY-MM-DD HH:MM:SS": text order is time order); 5. the id, so the choice is deterministic.
     kind = str(audience.get("audience_type") or audience.get("type") or "partner").lower()
     audience_id = str(audience.get("audience_id") or "")
-    return ("partner" not in kind, str(audience.get("create_time") or "~"), len(audience_id), audience_id)
+    return (audience_id != prefer_id, "partner" not in kind, -_size(audience),
+            str(audience.get("create_time") or "~"), len(audience_id), audience_id)
 
 
-def find_audience(client: TikTokClient, advertiser_id: str, name: str) -> dict | None:
-    """The advertiser's audience named exactly `name` (after truncation); the oldest if several."""
+def find_audiences(client: TikTokClient, advertiser_id: str, name: str, *, prefer_id: str | None = None) -> list[dict]:
+    """Every audience of the advertiser named exactly `name` (after truncation), preferred first."""
     wanted = truncate_audience_name(name)
     matches = [a for a in list_audiences(client, advertiser_id) if a.get("name") == wanted]
-    return min(matches, key=_oldest_first) if matches else None
+    prefer = str(prefer_id) if prefer_id else None
+    return sorted(matches, key=lambda a: _preference(a, prefer))
 
 
-def ensure_audience(client: TikTokClient, advertiser_id: str, name: str, *, create: bool = True) -> tuple[str, bool]:
-    """(audience_id, created): the existing audience named `name`, else a new segment audience.
+def find_audience(client: TikTokClient, advertiser_id: str, name: str, *, prefer_id: str | None = None) -> dict | None:
+    """The advertiser's audience named exactly `name` (after truncation); the preferred if several."""
+    matches = find_audiences(client, advertiser_id, name, prefer_id=prefer_id)
+    return matches[0] if matches else None
 
-    Raises `AudienceNotFoundError` when it is missing and `create` is False (remove mode).
+
+def ensure_audience(
+    client: TikTokClient,
+    advertiser_id: str,
+    name: str,
+    *,
+    create: bool = True,
+    prefer_id: str | None = None,
+    lookup_waits: Sequence[float] = CREATE_LOOKUP_WAITS,
+) -> EnsuredAudience:
+    """(audience_id, created): the audience named `name`, else a new segment audience, created once.
+
+    `prefer_id`: the audience id remembered for the destination; used when several audiences
+    carry the name (a remembered id that no longer carries it is not used: the name wins).
+    Raises `AudienceNotFoundError` when it is missing and `create` is False (remove mode), and a
+    retryable `TransientApiError` when a create's answer was lost and the audience does not show
+    up within `lookup_waits` (the next attempt of the step looks it up before creating).
     """
-    found = find_audience(client, advertiser_id, name)
-    if found is not None:
-        return str(found["audience_id"]), False
+    wanted = truncate_audience_name(name)
+    matches = find_audiences(client, advertiser_id, name, prefer_id=prefer_id)
+    if matches:
+        chosen = str(matches[0]["audience_id"])
+        if len(matches) > 1:
+            log.warning("advertiser %s has %d audiences named %r; using %s (%s)", advertiser_id, len(matches), wanted,
+                        chosen, "the remembered one" if chosen == str(prefer_id) else "Partner, largest, oldest")
+        elif prefer_id and chosen != str(prefer_id):
+            log.warning("the remembered audience %s is not named %r at advertiser %s; using %s",
+                        prefer_id, wanted, advertiser_id, chosen)
+        return EnsuredAudience(chosen, False)
     if not create:
         raise AudienceNotFoundError(
-            f"advertiser {advertiser_id} has no audience named {truncate_audience_name(name)!r}",
-            endpoint=api.AUDIENCE_LIST,
+            f"advertiser {advertiser_id} has no audience named {wanted!r}", endpoint=api.AUDIENCE_LIST
         )
-    resp = client.post(
-        api.SEGMENT_AUDIENCE,
-        {"advertiser_id": str(advertiser_id), "action": "create", "custom_audience_name": truncate_audience_name(name)},
-    )
+    body = {"advertiser_id": str(advertiser_id), "action": "create", "custom_audience_name": wanted}
+    try:
+        resp = client.post(api.SEGMENT_AUDIENCE, body, idempotent=False)
+    except TikTokApiError as err:
+        if not getattr(err, "outcome_unknown", False):
+            raise
+        return _after_unknown_create(client, advertiser_id, wanted, err, lookup_waits)
     audience_id = resp.data.get("audience_id")
     if not audience_id:
         raise InvalidRequestError(
@@ -108,7 +173,48 @@ def ensure_audience(client: TikTokClient, advertiser_id: str, name: str, *, crea
             request_id=resp.request_id,
             endpoint=api.SEGMENT_AUDIENCE,
         )
-    return str(audience_id), True
+    return EnsuredAudience(str(audience_id), True)
+
+
+def _after_unknown_create(client: TikTokClient, advertiser_id: str, wanted: str, err: TikTokApiError,
+                          waits: Sequence[float]) -> EnsuredAudience:
+    """TikTok may have created the audience: look for it before anything else is created."""
+    for wait in waits:
+        client.wait(wait)
+        try:
+            matches = find_audiences(client, advertiser_id, wanted)
+        except RetryableApiError:
+            continue
+        if matches:
+            log.warning("creating audience %r: TikTok's answer was lost (%s), the audience exists: using %s",
+                        wanted, err.message, matches[0]["audience_id"])
+            return EnsuredAudience(str(matches[0]["audience_id"]), True)
+    lost = TransientApiError(
+        f"creating audience {wanted!r} for advertiser {advertiser_id}: TikTok's answer was lost ({err.message}) "
+        f"and the audience is not listed after {sum(waits):g} s; it is not created again blindly",
+        code=err.code,
+        request_id=err.request_id,
+        http_status=err.http_status,
+        endpoint=api.SEGMENT_AUDIENCE,
+        action="Nothing to do: the step is retried and looks the audience up by name before creating it.",
+    )
+    lost.outcome_unknown = True
+    raise lost
+
+
+def audience_size(client: TikTokClient, owner: str, audience_id: str) -> int | None:
+    """TikTok's own member count of the audience (`cover_num`, `dmp/custom_audience/get/`), None when
+    TikTok reports none yet. Matching can take up to 48 hours (tiktok-api.md §2.8); TikTok's errors
+    (e.g. the audience no longer exists) raise."""
+    for item in get_audiences(client, owner, [audience_id]):
+        details = item.get("audience_details") if isinstance(item.get("audience_details"), dict) else item
+        if str(details.get("audience_id")) != str(audience_id):
+            continue
+        cover = details.get("cover_num")
+        if isinstance(cover, str) and cover.strip().isdigit():
+            return int(cover)
+        return int(cover) if isinstance(cover, int | float) and not isinstance(cover, bool) else None
+    return None
 
 
 # --- segment/mapping/ ----------------------------------------------------------------------------
@@ -208,6 +314,8 @@ def map_users(
     action: str,
     id_schema: Sequence[str],
     users: Sequence[Sequence[str | None]],
+    skip: Iterable[int] = (),
+    on_accepted: Callable[[list[int]], None] | None = None,
 ) -> BatchOutcome:
     """Add (`action="add"`) or delete (`"delete"`) `users` in one `segment/mapping/` request.
 
@@ -216,6 +324,8 @@ def map_users(
     A just-created audience refused by TikTok is retried for `settings.not_ready_seconds`, then
     `AudienceNotReadyError` is raised. Users TikTok refuses are isolated by bisecting and
     returned as rejected with TikTok's message; the others are delivered.
+    `skip`/`on_accepted`: see `bisect.deliver` — users accepted in an earlier attempt are not sent
+    again, and each accepted request's users are reported at once (the caller records them).
     """
     s = client.settings
     if len(users) > s.mapping_max_users:
@@ -255,4 +365,5 @@ def map_users(
 
     if not users:
         return BatchOutcome()
-    return deliver(len(users), send, max_requests=s.bisect_max_requests, named_index=True)
+    return deliver(len(users), send, max_requests=s.bisect_max_requests, named_index=True, skip=skip,
+                   on_accepted=on_accepted)

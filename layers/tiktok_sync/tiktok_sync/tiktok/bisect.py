@@ -17,13 +17,18 @@ TikTok fails a whole `event/track/` or `segment/mapping/` request when one recor
    rejected with TikTok's message and a note that they were not isolated.
 
 Any other error (rate limit, transient, credentials, permission, …) propagates unchanged.
+
+Recorded piece by piece (audit D6): `on_accepted(indexes)` is called right after each request TikTok
+accepted, before anything else is sent, so the caller can record those records (a ledger item)
+before an error stops the batch; the next attempt passes them back as `skip` and they are never
+sent again. A record in `skip` is not sent and appears in `BatchOutcome.skipped`, not `accepted`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..errors import InvalidRequestError
@@ -39,11 +44,17 @@ REQUEST_LEVEL = re.compile(
 
 @dataclass
 class BatchOutcome:
-    """Where each record of one batch ended: indexes into the caller's input list."""
+    """Where each record of one batch ended: indexes into the caller's input list.
+
+    `accepted`: taken by TikTok in this call; `rejected`: refused, with TikTok's message;
+    `skipped`: accepted in an earlier attempt (the caller's `skip`), not sent again;
+    `requests`: requests this call sent.
+    """
 
     accepted: list[int] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     requests: int = 0
+    skipped: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -67,14 +78,27 @@ def deliver(
     *,
     max_requests: int,
     named_index: bool = True,
+    skip: Iterable[int] = (),
+    on_accepted: Callable[[list[int]], None] | None = None,
 ) -> BatchOutcome:
     """Send records 0..n-1 through `send(indexes)` (raises on refusal); isolate refused records.
 
     `named_index`: trust a `data.<i>` index in TikTok's message. Refused pieces are worked on
     breadth first, so when the request budget runs out every piece that can go has gone.
+    `skip`: records accepted in an earlier attempt, never sent again. `on_accepted(indexes)`:
+    called right after each accepted request with that request's records (in the caller's
+    numbering); if it raises, nothing more is sent and the error propagates.
     """
     outcome = BatchOutcome()
+    skipped = {i for i in skip if 0 <= i < n}
+    outcome.skipped = sorted(skipped)
     budget = max_requests
+
+    def accepted(idx: list[int]) -> None:
+        outcome.accepted.extend(idx)
+        if on_accepted is not None:
+            on_accepted(list(idx))
+
     # Pieces known to be refused (tried=True), or cut from a refused one but not sent for lack of
     # budget (tried=False, err = the refusal of the piece they came from).
     failing: deque[tuple[list[int], InvalidRequestError, bool]] = deque()
@@ -92,19 +116,21 @@ def deliver(
         except InvalidRequestError as err:
             failing.append((idx, err, True))
             return err
-        outcome.accepted.extend(idx)
+        accepted(idx)
         return None
 
-    if n == 0:
+    everything = [i for i in range(n) if i not in skipped]
+    if not everything:
         return outcome
-    everything = list(range(n))
+    n = len(everything)
     outcome.requests += 1
     try:
         send(everything)
-        outcome.accepted.extend(everything)
-        return outcome
     except InvalidRequestError as err:
         first = err
+    else:
+        accepted(everything)
+        return outcome
     named = named_index and record_index(first.message) is not None
     if REQUEST_LEVEL.search(first.message) and not named:
         raise first
@@ -114,7 +140,7 @@ def deliver(
     else:
         # Is the refusal about the request? Probe three disjoint pieces before bisecting further.
         if n == 3:
-            pieces = [[0], [1], [2]]
+            pieces = [[i] for i in everything]
         else:
             a, b = everything[: n // 2], everything[n // 2 :]
             pieces = [a[: len(a) // 2], a[len(a) // 2 :], b]

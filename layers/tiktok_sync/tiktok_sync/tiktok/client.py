@@ -1,19 +1,30 @@
-"""HTTP client for TikTok's Business API: envelope, error classes, retries, rate limit, stats.
+"""HTTP client for TikTok's Business API: envelope, error classes, retries, pacing, stats.
 
 Contract (tiktok-api.md §1, §6):
 
 * `Access-Token` header; JSON bodies; GET list parameters JSON-encoded (`advertiser_ids=["1","2"]`).
 * Every answer is checked three ways: HTTP status, JSON-or-not body, envelope `code`
-  (0 = success; 20001 PARTIAL_OK too unless `partial_ok_is_success` is off).
+  (0 = success; 20001 PARTIAL_OK too unless `partial_ok_is_success` is off — counted apart).
 * Failures raise the named classes of `tiktok_sync.errors` with code, message, request_id,
   http_status and endpoint. Retryable ones (rate limit, transient) are retried with exponential
   backoff and full jitter inside `max_attempts` and `retry_budget_seconds`, then raised so the
   state machine's Retry takes over.
+* Every error raised carries `outcome_unknown`: True when TikTok may have applied the call
+  (a read timeout, a connection dropped after sending, HTTP 5xx, a 5xxxx code), False when it
+  certainly did not (a throttle, a refusal, a connection never made). A call sent with
+  `idempotent=False` (creating an audience) is never re-sent after an unknown outcome: the error
+  is raised at once and the caller looks at TikTok's state before trying again.
 * With a `CredentialsProvider`, an invalid-token answer makes the client re-read the secret once:
   a token changed by the refresher is retried once; the same token raises.
-* Requests wait on a per-app token bucket (`ratelimit`), Marketing API and Events API apart.
+* Every attempt waits for its slot from the app's pacer (`pacer`), Marketing API and Events API
+  apart; a throttle tells the pacer (AIMD, Retry-After).
+* `stats` counts every attempt, failed ones included, and is up to date when the client raises.
 * Logs carry code, message, request_id and endpoint of every non-zero answer — never the token,
   the request body or query parameters (they hold hashed PII and, for OAuth, the app secret).
+
+Delivery promise (what `stats.resent` measures): rows are accounted exactly; a batch whose outcome
+was unknown may reach TikTok twice, which TikTok's set semantics (`segment/mapping/` add/delete)
+and event_id de-duplication (`event/track/`) make harmless.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +45,8 @@ from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from ..errors import ConfigError, InvalidCredentialsError, RateLimitedError, TikTokApiError, TransientApiError
-from . import api, codes, ratelimit
+from . import api, codes
+from .pacer import EVENTS, MARKETING, Pacer, memory_pacer
 from .settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -54,13 +66,29 @@ class ApiResponse:
     http_status: int = 200
 
 
+STAT_FIELDS = ("requests", "retries", "rate_limited", "resent", "partial_ok")
+
+
 @dataclass
 class ClientStats:
-    """Counters for the run report: requests sent, retries, rate-limited answers, errors by code."""
+    """Every HTTP attempt of one client, failed ones included (the run report's `api` block).
+
+    * `requests` — attempts sent (first tries, retries, bisect pieces, throttled ones);
+    * `retries` — attempts that repeated a failed attempt of the same call;
+    * `rate_limited` — answers saying "too many requests" (40100 family, HTTP 429);
+    * `resent` — attempts that re-sent a call an earlier attempt of which had an unknown outcome
+      (TikTok may have applied it: that batch may have reached TikTok twice);
+    * `partial_ok` — answers with code 20001 PARTIAL_OK, taken as success;
+    * `wait_seconds` — time spent waiting for the pacer and backoffs; `errors` — error answers by code.
+
+    Counters change before the client raises, so they are complete after an exception too.
+    """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+    resent: int = 0
+    partial_ok: int = 0
     wait_seconds: float = 0.0
     errors: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -76,13 +104,25 @@ class ClientStats:
 
     def to_dict(self) -> dict:
         with self._lock:
-            return {
-                "requests": self.requests,
-                "retries": self.retries,
-                "rate_limited": self.rate_limited,
-                "wait_seconds": round(self.wait_seconds, 3),
-                "errors": dict(sorted(self.errors.items())),
-            }
+            out: dict[str, Any] = {name: getattr(self, name) for name in STAT_FIELDS}
+            out["wait_seconds"] = round(self.wait_seconds, 3)
+            out["errors"] = dict(sorted(self.errors.items()))
+            return out
+
+    @staticmethod
+    def total(*stats: Mapping[str, Any] | None) -> dict:
+        """The sum of several `to_dict()` results (invocations, retries of a step); missing keys are 0."""
+        out: dict[str, Any] = {name: 0 for name in STAT_FIELDS}
+        out["wait_seconds"] = 0.0
+        errors: Counter = Counter()
+        for one in stats:
+            for name in STAT_FIELDS:
+                out[name] += int((one or {}).get(name) or 0)
+            out["wait_seconds"] += float((one or {}).get("wait_seconds") or 0.0)
+            errors.update((one or {}).get("errors") or {})
+        out["wait_seconds"] = round(out["wait_seconds"], 3)
+        out["errors"] = dict(sorted(errors.items()))
+        return out
 
 
 def encode_query(params: Mapping[str, Any] | None) -> dict[str, str]:
@@ -128,6 +168,8 @@ class TikTokClient:
     `credentials`: a token string, a `Credentials`, a `CredentialsProvider` (anything with
     `.get(force_fetch=False)` returning an object with `access_token` and `app_id`), or None for
     the OAuth endpoints that take app credentials in the body instead.
+    `pacer`: a `pacer.Pacer` or several (one per API family, told apart by `.family`); a family
+    without one uses this process's in-memory pacer of the app at the settings' QPS.
     """
 
     def __init__(
@@ -140,6 +182,7 @@ class TikTokClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        pacer: Pacer | Iterable[Pacer] | None = None,
     ) -> None:
         self.settings = settings or ClientSettings.from_env()
         self.base_url = api.normalize_base_url(base_url) if base_url else self.settings.base_url
@@ -158,6 +201,8 @@ class TikTokClient:
         else:
             self._token = credentials.access_token
             self._app_id = getattr(credentials, "app_id", None)
+        pacers = [pacer] if isinstance(pacer, Pacer) else list(pacer or ())
+        self._pacers: dict[str, Pacer] = {p.family: p for p in pacers}
 
     # --- credentials -----------------------------------------------------------------------------
 
@@ -176,10 +221,20 @@ class TikTokClient:
 
     @property
     def app_key(self) -> str:
-        """The rate-limit key: the app id when the credentials name it, else one shared bucket."""
+        """The pacing key: the app id when the credentials name it, else one shared schedule."""
         if self._provider is not None and self._app_id is None:
             self._current_token()
         return self._app_id or "default"
+
+    def pacer(self, family: str = MARKETING) -> Pacer:
+        """The pacer this client's `family` requests wait on."""
+        found = self._pacers.get(family)
+        if found is None:
+            s = self.settings
+            rate = s.events_qps if family == EVENTS else s.qps
+            found = memory_pacer(self.app_key, rate, family, margin=s.pace_margin, clock=self.monotonic,
+                                 sleep=self.sleep)
+        return found
 
     def _scrub(self, text: str) -> str:
         token = self._token
@@ -200,14 +255,17 @@ class TikTokClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
-        family: str = ratelimit.MARKETING,
+        family: str = MARKETING,
         auth: bool = True,
         max_attempts: int | None = None,
+        idempotent: bool = True,
     ) -> ApiResponse:
         """Send one API call (with retries); return the successful answer or raise a named error.
 
-        `path` is relative to the base URL (e.g. "segment/mapping/"); `family` picks the rate
-        bucket (`ratelimit.MARKETING` or `ratelimit.EVENTS`); `auth=False` sends no token.
+        `path` is relative to the base URL (e.g. "segment/mapping/"); `family` picks the pacer
+        (`pacer.MARKETING` or `pacer.EVENTS`); `auth=False` sends no token. `idempotent=False`:
+        retried only when TikTok certainly did not apply an attempt (a throttle, a connection
+        never made); an unknown outcome raises at once with `outcome_unknown` True.
         """
         s = self.settings
         url = self.base_url + path.lstrip("/")
@@ -217,17 +275,19 @@ class TikTokClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         attempts = max_attempts or s.max_attempts
-        rate = s.events_qps if family == ratelimit.EVENTS else s.qps
-        bucket = ratelimit.bucket_for(self.app_key, family, rate)
+        pacer = self.pacer(family)
         started = self.monotonic()
         attempt = 0
+        throttles = 0  # consecutive throttles of this call
+        unknown = False  # an attempt of this call may have been applied by TikTok
         reread = False
         while True:
             attempt += 1
             if auth:
                 headers["Access-Token"] = self._current_token() or ""
-            waited = bucket.acquire(self.monotonic, self.sleep)
-            self.stats.add(requests=1, wait_seconds=waited)
+            waited = pacer.acquire()
+            self.stats.add(requests=1, wait_seconds=waited, resent=1 if unknown else 0)
+            maybe_applied = True
             try:
                 resp = self.session.request(
                     method,
@@ -238,13 +298,15 @@ class TikTokClient:
                     timeout=(s.connect_timeout, s.read_timeout),
                 )
             except requests.Timeout as exc:
-                kind = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
+                connect = isinstance(exc, requests.ConnectTimeout)
                 err: TikTokApiError = TransientApiError(
-                    f"TikTok did not answer in time ({kind} timeout)", endpoint=path
+                    f"TikTok did not answer in time ({'connect' if connect else 'read'} timeout)", endpoint=path
                 )
+                maybe_applied = not connect
                 self.stats.error("timeout")
             except requests.ConnectionError as exc:
                 err = TransientApiError(f"connection to TikTok failed ({_reason(exc)})", endpoint=path)
+                maybe_applied = not _never_connected(exc)
                 self.stats.error("connection")
             except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                     requests.exceptions.InvalidURL):
@@ -258,11 +320,20 @@ class TikTokClient:
             else:
                 result = self._interpret(resp, path)
                 if isinstance(result, ApiResponse):
+                    if result.code == codes.PARTIAL_OK:
+                        self.stats.add(partial_ok=1)
                     return result
                 err = result
+                maybe_applied = isinstance(err, TransientApiError)
                 self.stats.error(str(err.code) if err.code is not None else f"http_{err.http_status}")
+            unknown = unknown or maybe_applied
+            err.outcome_unknown = unknown
             if isinstance(err, RateLimitedError):
+                throttles += 1
                 self.stats.add(rate_limited=1)
+                pacer.throttled(err.retry_after)
+            else:
+                throttles = 0
             self._log_error(err, attempt)
 
             if isinstance(err, InvalidCredentialsError) and self._provider is not None and not reread:
@@ -272,27 +343,30 @@ class TikTokClient:
                     self.stats.add(retries=1)
                     continue
                 raise err
-            if not err.retryable or attempt >= attempts:
+            if not err.retryable or attempt >= attempts or (unknown and not idempotent):
                 raise err
-            delay = self._backoff(attempt, err)
+            delay = self._backoff(attempt, err, throttles)
             if self.monotonic() - started + delay > s.retry_budget_seconds:
                 raise err
-            if isinstance(err, RateLimitedError):
-                bucket.hold(delay, self.monotonic())
             self.stats.add(retries=1)
             self.wait(delay)
 
-    def _backoff(self, attempt: int, err: TikTokApiError) -> float:
-        """Full jitter: random in [0, min(cap, base·2^(n-1))]. Rate limits start from
-        `rate_limit_min_delay`, never wait less than it, and honour a Retry-After header."""
+    def _backoff(self, attempt: int, err: TikTokApiError, throttles: int) -> float:
+        """The wait before the next attempt (the pacer's slot comes on top).
+
+        Transient errors: full jitter, random in [0, min(cap, base·2^(n-1))]. A throttle: what
+        Retry-After asks, else nothing the first time (the pacer's next slot comes after the
+        window has moved on); a second throttle in a row waits `rate_limit_min_delay`, then up to
+        double that each time (full jitter above the minimum).
+        """
         s = self.settings
-        base = s.backoff_base_seconds
         if isinstance(err, RateLimitedError):
-            base = max(base, s.rate_limit_min_delay)
-        delay = self.rand() * min(s.backoff_cap_seconds, base * 2 ** (attempt - 1))
-        if isinstance(err, RateLimitedError):
-            delay = max(delay, s.rate_limit_min_delay, getattr(err, "retry_after", 0.0))
-        return delay
+            retry_after = getattr(err, "retry_after", 0.0)
+            if throttles <= 1:
+                return retry_after
+            ceiling = min(s.backoff_cap_seconds, s.rate_limit_min_delay * 2 ** (throttles - 2))
+            return max(retry_after, s.rate_limit_min_delay, self.rand() * ceiling)
+        return self.rand() * min(s.backoff_cap_seconds, s.backoff_base_seconds * 2 ** (attempt - 1))
 
     def _interpret(self, resp: requests.Response, path: str) -> ApiResponse | TikTokApiError:
         status = resp.status_code
@@ -331,8 +405,7 @@ class TikTokClient:
                 endpoint=path,
                 action=codes.ACTIONS[40400] if status == 404 else None,
             )
-        if isinstance(err, RateLimitedError):
-            err.retry_after = _retry_after(resp)
+        err.retry_after = _retry_after(resp) if isinstance(err, RateLimitedError) else 0.0
         return err
 
     def _log_error(self, err: TikTokApiError, attempt: int) -> None:
@@ -395,6 +468,22 @@ def _retry_after(resp: requests.Response) -> float:
         return max(0.0, float(resp.headers.get("Retry-After", "")))
     except ValueError:
         return 0.0
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made (refused, unknown host): nothing reached TikTok."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    seen = 0
+    cause: Any = exc
+    while cause is not None and seen < 5:
+        if isinstance(cause, (NewConnectionError, ConnectTimeoutError)):
+            return True
+        cause = getattr(cause, "reason", None) or (cause.args[0] if getattr(cause, "args", None) else None)
+        seen += 1
+        if not isinstance(cause, BaseException):
+            return False
+    return False
 
 
 def _reason(exc: Exception) -> str:

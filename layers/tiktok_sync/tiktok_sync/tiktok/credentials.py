@@ -206,7 +206,9 @@ def _read_error(secret_name: str, text: str) -> ConfigError:
     if "NotFound" in kind:
         return ConfigError(
             f"credentials secret {secret_name!r} does not exist",
-            action=f"Create the secret {secret_name!r} (`tiktok-sync authorize …`) or fix `credentials` in the destinations file.",
+            action=(f"Create it: `tiktok-sync authorize --app-id APP_ID --secret APP_SECRET --auth-code CODE "
+                    f"--secret-name {secret_name}`, or `aws secretsmanager create-secret --name {secret_name} "
+                    f"--secret-string '{{\"access_token\": \"…\"}}'`; or fix `credentials` in the destinations file."),
         )
     return ConfigError(
         f"cannot read credentials secret {secret_name!r} ({kind})",

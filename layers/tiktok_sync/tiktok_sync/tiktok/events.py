@@ -9,7 +9,7 @@ the batch is bisected (see `bisect`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from . import api, ratelimit
 from .bisect import BatchOutcome, deliver
@@ -47,11 +47,15 @@ def track_events(
     event_source_id: str,
     events: Sequence[dict],
     test_event_code: str | None = None,
+    skip: Iterable[int] = (),
+    on_accepted: Callable[[list[int]], None] | None = None,
 ) -> BatchOutcome:
     """Send `events` (at most `settings.events_max`, else ValueError) in one `event/track/` request.
 
     Events TikTok refuses are returned as rejected with TikTok's message; the others are delivered.
     A refusal about the request itself (event_source_id, advertiser, token, …) raises.
+    `skip`/`on_accepted`: see `bisect.deliver` (events accepted earlier are not sent again; each
+    accepted request's events are reported at once).
     """
     limit = client.settings.events_max
     if len(events) > limit:
@@ -65,4 +69,5 @@ def track_events(
     def send(indexes: Sequence[int]) -> None:
         client.post(api.EVENT_TRACK, dict(body, data=[events[i] for i in indexes]), family=ratelimit.EVENTS)
 
-    return deliver(len(events), send, max_requests=client.settings.bisect_max_requests, named_index=True)
+    return deliver(len(events), send, max_requests=client.settings.bisect_max_requests, named_index=True,
+                   skip=skip, on_accepted=on_accepted)

@@ -51,7 +51,8 @@ def exchange_auth_code(
         api.OAUTH_ACCESS_TOKEN,
         {"app_id": str(app_id), "secret": secret, "auth_code": auth_code},
         auth=False,
-        max_attempts=2,  # a code is single-use: do not hammer, but survive one transient error
+        max_attempts=2,  # a code is single-use: do not hammer, but survive one throttle
+        idempotent=False,  # after a lost answer the code may be spent: say so, do not resend it
     )
     return _token_answer(resp.data, api.OAUTH_ACCESS_TOKEN, resp.request_id)
 

@@ -3,15 +3,16 @@
 | Environment variable                 | Field                   | Default | Meaning |
 |--------------------------------------|-------------------------|---------|---------|
 | TIKTOK_API_BASE_URL                  | base_url                | production `…/open_api/v1.3/` | TikTok API base (sandbox, simulator or production) |
-| TIKTOK_QPS                           | qps                     | 10      | requests/s per app for the Marketing API (`segment/*`, `dmp/*`, OAuth, `user/info/`); TikTok's Basic level is 10, Advanced 20, Premium 30. The limit is per app across every Lambda: divide by the Map concurrency |
+| TIKTOK_QPS                           | qps                     | 10      | requests/s per app for the Marketing API (`segment/*`, `dmp/*`, `advertiser/*`, OAuth, `user/info/`); TikTok's Basic level is 10, Advanced 20, Premium 30. The app's whole limit: every sender shares one pacer (`pacer`) |
 | TIKTOK_EVENTS_QPS                    | events_qps              | 50      | requests/s per app for `event/track/` (TikTok allows 1,000) |
+| TIKTOK_PACE_MARGIN                   | pace_margin             | 0.97    | share of the QPS the pacer hands out (0 < m ≤ 1): the rest absorbs arrival jitter |
 | TIKTOK_CONNECT_TIMEOUT               | connect_timeout         | 5       | seconds to open a connection |
 | TIKTOK_READ_TIMEOUT                  | read_timeout            | 30      | seconds to wait for an answer |
 | TIKTOK_MAX_ATTEMPTS                  | max_attempts            | 6       | attempts per request (first try included) before the error is raised to the state machine |
 | TIKTOK_RETRY_BUDGET_SECONDS          | retry_budget_seconds    | 60      | total seconds one request may spend retrying; a wait that would pass it is not started |
 | TIKTOK_BACKOFF_BASE_SECONDS          | backoff_base_seconds    | 0.5     | first backoff ceiling; doubles per retry (full jitter: the wait is random in [0, ceiling]) |
 | TIKTOK_BACKOFF_CAP_SECONDS           | backoff_cap_seconds     | 20      | largest backoff ceiling |
-| TIKTOK_RATE_LIMIT_MIN_DELAY_SECONDS  | rate_limit_min_delay    | 1       | smallest wait after a rate-limit answer (40100 family, HTTP 429) |
+| TIKTOK_RATE_LIMIT_MIN_DELAY_SECONDS  | rate_limit_min_delay    | 1       | wait before resending a request throttled twice in a row (40100 family, HTTP 429), doubling for each further throttle; the first resend takes the pacer's next slot (or waits what Retry-After asks) |
 | TIKTOK_NOT_READY_SECONDS             | not_ready_seconds       | 300     | how long `segment/mapping/` keeps retrying a just-created audience TikTok does not accept yet |
 | TIKTOK_NOT_READY_RETRY_SECONDS       | not_ready_retry_seconds | 10      | mean wait between those retries |
 | TIKTOK_MAPPING_MAX_USERS             | mapping_max_users       | 1000    | users per `segment/mapping/` request (UNCONFIRMED limit, tiktok-api.md §2.4) |
@@ -44,6 +45,7 @@ class ClientSettings:
     base_url: str = api.PRODUCTION_BASE_URL
     qps: float = 10.0
     events_qps: float = 50.0
+    pace_margin: float = 0.97
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 6
@@ -67,6 +69,8 @@ class ClientSettings:
             value = getattr(self, f.name)
             if f.type in ("float", "int") and value <= 0 and f.name != "bisect_max_requests":
                 raise ConfigError(f"TikTok client setting {f.name} must be positive, got {value!r}")
+        if self.pace_margin > 1:
+            raise ConfigError(f"TikTok client setting pace_margin must be at most 1, got {self.pace_margin!r}")
         if self.bisect_max_requests < 0:
             raise ConfigError("TikTok client setting bisect_max_requests must be >= 0")
 
@@ -92,6 +96,7 @@ _ENV_NAMES = {
     "base_url": api.BASE_URL_ENV,
     "qps": "TIKTOK_QPS",
     "events_qps": "TIKTOK_EVENTS_QPS",
+    "pace_margin": "TIKTOK_PACE_MARGIN",
     "connect_timeout": "TIKTOK_CONNECT_TIMEOUT",
     "read_timeout": "TIKTOK_READ_TIMEOUT",
     "max_attempts": "TIKTOK_MAX_ATTEMPTS",

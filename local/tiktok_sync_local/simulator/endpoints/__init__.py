@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import account, audiences, events, mapping, oauth
+from . import account, audiences, event_sets, events, mapping, oauth
 
 
 @dataclass(frozen=True)
@@ -31,5 +31,7 @@ ROUTES = {
         Route("GET", "oauth2/advertiser/get/", oauth.advertiser_get),
         Route("GET", "user/info/", account.user_info),
         Route("GET", "advertiser/info/", account.advertiser_info),
+        Route("GET", "offline/get/", event_sets.offline_get),
+        Route("GET", "crm/list/", event_sets.crm_list),
     )
 }

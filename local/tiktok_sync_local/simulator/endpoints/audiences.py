@@ -27,7 +27,8 @@ _YEAR = 365 * 86400
 
 
 def audience_info(audience: Audience, viewer: str, call: Call) -> dict:
-    """An audience as list/get report it to advertiser `viewer`."""
+    """An audience as list/get report it to advertiser `viewer`; `cover_num` is null until TikTok's
+    first count is visible (`cover_num_delay_seconds` after the audience was created)."""
     cover = audience.cover_num(call.now, call.config.cover_num_delay_seconds)
     return {
         "audience_id": audience.audience_id,
@@ -36,7 +37,7 @@ def audience_info(audience: Audience, viewer: str, call: Call) -> dict:
         "audience_sub_type": "NORMAL",
         "calculate_type": "MULTIPLE_TYPES",
         "cover_num": cover,
-        "is_valid": cover >= call.config.valid_min_members,
+        "is_valid": cover is not None and cover >= call.config.valid_min_members,
         "is_expiring": False,
         "expired_time": utc_text(audience.last_change() + _YEAR),
         "create_time": utc_text(audience.created_at),
