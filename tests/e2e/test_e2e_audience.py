@@ -144,7 +144,7 @@ def test_redrive_after_permanent_failure_sends_nothing_twice(make_pipeline, sim,
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     expected = write_audience(tmp_path / "vip.csv", 500)
     # The token stops working part-way through: some parts are delivered, the rest fail for good.
-    sim.faults.revoke_token_after("sim-access-token", calls=5)  # check, find, create, two mappings
+    sim.faults.revoke_token_after("sim-access-token", calls=2, path="segment/mapping")
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL", first
     assert first["error"]["error"] == "InvalidCredentialsError" and "re-authorize" in first["error"]["action"].lower()
@@ -191,7 +191,7 @@ def test_dry_run_does_not_block_the_real_sync(make_pipeline, sim, tmp_path):
 def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, sim, tmp_path):
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     expected = write_audience(tmp_path / "vip.csv", 300)
-    sim.faults.revoke_token_after("sim-access-token", calls=4)  # check, find, create, one mapping
+    sim.faults.revoke_token_after("sim-access-token", calls=1, path="segment/mapping")
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL"
     reauthorize(pipe, sim, "sim-access-token-2")
@@ -209,7 +209,7 @@ def test_same_file_dropped_again_after_a_partial_run_resumes_it(make_pipeline, s
 def test_resume_by_run_id_needs_no_source_and_keeps_the_parts_shape(make_pipeline, sim, tmp_path):
     pipe = make_pipeline(AUDIENCE_CFG, parameters={"PartSize": "100", "MapConcurrency": "1"})
     write_audience(tmp_path / "vip.csv", 200)
-    sim.faults.revoke_token_after("sim-access-token", calls=4)
+    sim.faults.revoke_token_after("sim-access-token", calls=1, path="segment/mapping")
     first = pipe.run_file(str(tmp_path / "vip.csv"), "vip")
     assert first["status"] == "PARTIAL"
     s3 = pipe.aws.client("s3")

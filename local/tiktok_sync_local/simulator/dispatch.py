@@ -146,7 +146,7 @@ def _run(sim, method, path, query, body, bad_json, body_bytes, headers) -> dict:
     if route.needs_token:
         value = _header(headers, "Access-Token")
         call.token = check_token(sim.world, value, now)
-        if sim.faults.token_exhausted(value):
+        if sim.faults.token_exhausted(value, path):
             call.token.revoked = True
             raise ApiError(INVALID_ACCESS_TOKEN, "Access token is incorrect or has been revoked.")
     if method == "POST":

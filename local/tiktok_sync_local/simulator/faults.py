@@ -63,7 +63,7 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: list[Fault] = []
         self._qps: dict[str | None, tuple[float, deque]] = {}
-        self._token_budgets: dict[str, int] = {}
+        self._token_budgets: dict[str, tuple[int, str | None]] = {}
         self._event_rules: list[tuple[Callable[[dict], bool], str, str, list[str] | None]] = []
         self._refusals: list[tuple[frozenset[str], str, str | None]] = []
 
@@ -116,10 +116,11 @@ class Faults:
         with self._lock:
             self._refusals.append((wanted, message or REFUSAL_MESSAGE, path))
 
-    def revoke_token_after(self, token: str, calls: int = 0) -> None:
-        """`token` works for `calls` more authenticated calls, then is revoked (40105)."""
+    def revoke_token_after(self, token: str, calls: int = 0, path: str | None = None) -> None:
+        """`token` works for `calls` more authenticated calls (only calls to `path` count, when given),
+        then is revoked (40105) for every call."""
         with self._lock:
-            self._token_budgets[token] = calls
+            self._token_budgets[token] = (calls, path)
 
     def fail_events(
         self,
@@ -204,14 +205,16 @@ class Faults:
                 window.append(now)
             return False
 
-    def token_exhausted(self, token: str) -> bool:
+    def token_exhausted(self, token: str, path: str = "") -> bool:
         """Count one call with `token`; True once its budget from revoke_token_after is spent."""
         with self._lock:
             if token not in self._token_budgets:
                 return False
-            if self._token_budgets[token] <= 0:
+            left, counted = self._token_budgets[token]
+            if left <= 0:
                 return True
-            self._token_budgets[token] -= 1
+            if counted is None or counted in path:
+                self._token_budgets[token] = (left - 1, counted)
             return False
 
     def event_failure(self, index: int, event: dict) -> tuple[str, str] | None:

@@ -206,7 +206,7 @@ SCHEMA: dict[str, tuple[str, Check]] = {
     "email_gmail_normalization": (BOTH, _is_bool),
     "description": (BOTH, _is_str),
     "max_reject_share": (BOTH, _share),
-    "advertiser_ids": (AUDIENCE, _advertiser_ids),
+    "advertiser_ids": (BOTH, _advertiser_ids),
     "audience_name": (AUDIENCE, _non_empty_str),
     "audience_id": (AUDIENCE, _tiktok_id("audience id")),
     "id_types": (AUDIENCE, _id_types),

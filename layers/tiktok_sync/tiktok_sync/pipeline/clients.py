@@ -1,17 +1,21 @@
-"""TikTok clients for the pipeline's Lambdas: credentials from the destination's secret, QPS shared out.
+"""TikTok clients for the pipeline's Lambdas: credentials from the destination's secret, one pacer per app.
 
-TikTok's rate limit is per app across every concurrent caller (tiktok-api.md §6.3); each sender
-runs in its own Lambda, so each takes its share: TIKTOK_QPS / MAP_CONCURRENCY.
+TikTok's rate limit is per app across every concurrent caller (tiktok-api.md §6.3). Every client of
+an app — every sender of every run — reserves its send slots from one schedule in the ledger table
+(`tiktok/pacer.py`): together they run at the app's whole TIKTOK_QPS (Marketing API) and
+TIKTOK_EVENTS_QPS (Events API), not at a fixed share each.
 """
 
 from __future__ import annotations
+
+import os
 
 from aws_lambda_powertools.utilities import parameters
 
 from .. import aws
 from ..config.destinations import Destination
 from ..environment import Environment
-from ..tiktok import ratelimit
+from ..tiktok import pacer
 from ..tiktok.client import TikTokClient
 from ..tiktok.credentials import CredentialsProvider
 from ..tiktok.settings import ClientSettings
@@ -26,24 +30,27 @@ def provider(secret_name: str) -> CredentialsProvider:
     return found
 
 
-def client_for(dest: Destination, *, share: int = 1) -> TikTokClient:
+def client_for(dest: Destination) -> TikTokClient:
     settings = ClientSettings.from_env()
-    if share > 1:
-        settings = settings.replace(qps=settings.qps / share, events_qps=settings.events_qps / share)
-    return TikTokClient(provider(dest.credentials), settings=settings)
+    prov = provider(dest.credentials)
+    app = prov.get().app_id or dest.credentials  # one schedule per app; per secret when the app is not named
+    table = os.environ.get("LEDGER_TABLE") or None
+    pacers = [pacer.pacer_for(table, app, settings.qps, pacer.MARKETING, margin=settings.pace_margin),
+              pacer.pacer_for(table, app, settings.events_qps, pacer.EVENTS, margin=settings.pace_margin)]
+    return TikTokClient(prov, settings=settings, pacer=pacers)
 
 
 def sender_factory(env: Environment):
-    return lambda dest: client_for(dest, share=env.map_concurrency)
+    return client_for
 
 
 def reset() -> None:
-    """Forget every cached client, credential and rate-limit bucket of this process.
+    """Forget every cached client, credential and pacer of this process.
 
     A Lambda container keeps them between invocations on purpose; the local emulation calls this
     when it starts a new emulated stack so nothing from an earlier one is reused.
     """
     _providers.clear()
     parameters.clear_caches()
-    ratelimit.reset_registry()
+    pacer.reset_registry()
     aws.reset()

@@ -25,10 +25,11 @@ from botocore.exceptions import ClientError
 from .. import aws
 from ..config.destinations import Destination
 from ..environment import Environment
-from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError, InvalidRequestError
+from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError
 from ..state import runs
 from ..tiktok.audiences import ensure_audience, get_audiences, truncate_audience_name
-from ..tiktok.oauth import check_token
+from ..tiktok.checks import Check, check_advertisers, check_event_source, check_token
+from .clients import provider
 
 logger = Logger(service="tiktok-sync", child=True)
 LOCK_SECONDS = 300  # the lease: a holder that died frees the lock after this
@@ -38,24 +39,47 @@ LOCK_WAIT_SECONDS = 20.0
 # --- Check ------------------------------------------------------------------------------------------
 
 
+EVENT_SOURCES = {"web_events": "web", "app_events": "app", "order_status": None}
+
+
+def _event_source(dest: Destination) -> tuple[str | None, str]:
+    """(Events API source, the destination's id for it) — (None, "") when there is nothing to look up."""
+    source = EVENT_SOURCES.get(dest.type, dest.event_source)
+    if source is None:
+        return None, ""
+    source_id = {"web": getattr(dest, "pixel_code", ""), "app": getattr(dest, "app_id", "")}.get(source,
+                                                                                              dest.event_set_id)
+    return source, source_id or ""
+
+
 def check(event: dict, env: Environment, *, client_factory: Callable[[Destination], Any]) -> dict:
-    """Input {"input": <execution input>, "execution"}. Raises the named error of the first problem."""
+    """Input {"input": <execution input>, "execution"}. Raises the named error of the first problem:
+    ConfigError (the destination, its secret, an event set TikTok does not list), InvalidCredentialsError,
+    MissingPermissionError / AdvertiserNotFoundError (naming the advertiser id)."""
     inp = event.get("input") or {}
     execution = event.get("execution", "")
     name = inp.get("destination")
     if not name:
         raise ConfigError('the run input needs "destination": the name of a destination in the destinations file')
     dest = runs.load_destinations_object(env.data_bucket, env.destinations_key).get(name)
-    client = client_factory(dest)
-    out: dict[str, Any] = {"destination": dest.name, "warnings": [], "finished_at": 0.0}
+    client = client_factory(dest)  # reads the credentials secret: a missing one says how to create it
+    out: dict[str, Any] = {"destination": dest.name, "checks": [], "warnings": [], "finished_at": 0.0}
+    done: list[Check] = []
     try:
-        try:
-            check_token(client)
-        except InvalidRequestError as exc:
-            # user/info/ is a convenience, not a contract: a host that does not serve it must not stop the run.
-            out["warnings"].append(f"token check unavailable ({exc.message}); sending anyway")
+        done.append(check_token(client))
+        if dest.type == "audience":
+            done.extend(check_advertisers(client, dest.advertiser_ids))
+        else:
+            source, source_id = _event_source(dest)
+            if source and source_id:
+                # the destination's advertisers, else those the token was authorized for
+                candidates = list(dest.advertiser_ids) or list(provider(dest.credentials).get().advertiser_ids)
+                done.append(check_event_source(client, source, source_id, candidates))
     finally:
         runs.add_api_counts(env.ledger_table, execution, client.stats.to_dict())
+    out["checks"] = [c.to_dict() for c in done]
+    out["warnings"] = [f"not checked before the run: {c.what} {c.id or ''} ({c.detail})".replace("  ", " ")
+                       for c in done if not c.ok]
     out["finished_at"] = time.time()
     return out
 
@@ -165,7 +189,8 @@ def _prepare_audience(dest: Destination, run: dict, client: Any, table: str, dry
         else:
             _lock(table, owner, tiktok_name, me)
             try:
-                audience_id, created = ensure_audience(client, owner, dest.audience_name, create=create)
+                audience_id, created = ensure_audience(client, owner, dest.audience_name, create=create,
+                                                       prefer_id=remembered)
                 remember_audience(table, dest, owner, tiktok_name, audience_id)
             finally:
                 _unlock(table, owner, tiktok_name, me)

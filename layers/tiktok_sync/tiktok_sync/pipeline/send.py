@@ -101,6 +101,16 @@ class PartitionJob:
         self.rows = list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
         self.warnings: list[str] = []
 
+    def _piece_recorder(self, batch: Batch) -> Callable[[list[int]], None]:
+        """`on_accepted` for bisecting: each accepted piece of a refused batch goes to the ledger at once."""
+        count = [0]
+
+        def record(indexes: list[int]) -> None:
+            count[0] += 1
+            self.ledger.accepted_piece(batch.number, count[0], list(indexes))
+
+        return record
+
     # subclass API
     def batches(self) -> list[Batch]:
         raise NotImplementedError
@@ -251,8 +261,10 @@ class AudienceJob(PartitionJob):
         users, user_refs = batch.payload
         action = "delete" if self.dest.mode == "remove" else "add"
         outcome = map_users(client, advertiser_ids=list(self.dest.advertiser_ids), audience_ids=[self.audience_id],
-                            action=action, id_schema=self.id_schema, users=users)
-        accepted_refs = {user_refs[i] for i in outcome.accepted}
+                            action=action, id_schema=self.id_schema, users=users, skip=sorted(state.accepted),
+                            on_accepted=self._piece_recorder(batch))
+        accepted = list(outcome.accepted) + list(outcome.skipped)  # pieces accepted by an earlier attempt count
+        accepted_refs = {user_refs[i] for i in accepted}
         rejected: dict[int, str] = {}
         for i, message in outcome.rejected:
             ref = user_refs[i]
@@ -262,7 +274,7 @@ class AudienceJob(PartitionJob):
         if action == "delete":
             ids["removed"] = len(accepted_refs)
         else:
-            for i in outcome.accepted:
+            for i in accepted:
                 for schema, value in zip(self.id_schema, users[i]):
                     if value is not None:
                         ids[schema] = ids.get(schema, 0) + 1
@@ -293,11 +305,13 @@ class EventsJob(PartitionJob):
     def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
         event_set_id, chunk = batch.payload
         outcome = track_events(client, event_source=self.dest.event_source, event_source_id=event_set_id,
-                               events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None)
+                               events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None,
+                               skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
+        accepted = list(outcome.accepted) + list(outcome.skipped)
         rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].lines]
-        sent_rows = sum(len(chunk[i].lines) for i in outcome.accepted)
+        sent_rows = sum(len(chunk[i].lines) for i in accepted)
         return BatchRecord(batch=batch.number, execution="", rows_sent=sent_rows,
-                           ids={"events": len(outcome.accepted)}, rejected=sorted(rejected),
+                           ids={"events": len(accepted)}, rejected=sorted(rejected),
                            requests=outcome.requests)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from . import api, ratelimit
+from . import api, pacer
 from .bisect import BatchOutcome, deliver
 from .client import TikTokClient
 
@@ -67,7 +67,7 @@ def track_events(
         return BatchOutcome()
 
     def send(indexes: Sequence[int]) -> None:
-        client.post(api.EVENT_TRACK, dict(body, data=[events[i] for i in indexes]), family=ratelimit.EVENTS)
+        client.post(api.EVENT_TRACK, dict(body, data=[events[i] for i in indexes]), family=pacer.EVENTS)
 
     return deliver(len(events), send, max_requests=client.settings.bisect_max_requests, named_index=True,
                    skip=skip, on_accepted=on_accepted)
