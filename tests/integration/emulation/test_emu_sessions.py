@@ -5,9 +5,12 @@ import sys
 import threading
 import time
 
+import boto3
 import pytest
+from botocore.session import Session
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.s3 import notifications
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -27,6 +30,11 @@ def _snapshot():
         "simple_invoke": LambdaSimpleBackend.__dict__["invoke"],
         "retry_time": retrier_decl.time,
         "s3_event": notifications._get_s3_event,
+        "s3_invoke": notifications._invoke_awslambda,
+        "authorize": ActionAuthenticatorMixin.__dict__["_authenticate_and_authorize_action"],
+        "default_session": boto3._get_default_session,
+        "data_loader": Session.__dict__["_register_data_loader"],
+        "thread_start": threading.Thread.start,
         "interpreter_clients": lambda_eval_utils.boto_client_for,
         "start_execution": StepFunctionsParserBackend.__dict__["start_execution"],
         "sys_path": list(sys.path),
@@ -98,3 +106,21 @@ def test_leaving_with_a_running_execution_stops_it_inside_the_mock(template_path
     assert [(i["function"], i.get("error", {}).get("errorType")) for i in aws.invocations] == [
         ("SplitterFunction", None), ("PrepareFunction", None), ("WorkerFunction", "RetryableItemError")]
     assert not [thread for thread in TMP_THREADS if thread.is_alive()]
+
+
+def test_the_state_machine_runs_under_its_role(template_path, upload_and_wait):
+    with LocalAws(template_path, retry_sleep=0) as aws:
+        aws.client("iam").delete_role_policy(RoleName=aws.resources["PipelineStateMachineRole"],
+                                             PolicyName="PipelineStateMachineRolePolicy2")  # Finalizer's invoke
+        _, execution = upload_and_wait(aws, "incoming/denied.csv", ["a,ok"])
+        assert execution["status"] == "FAILED"
+        assert [d["action"] for d in aws.iam.denials] == ["lambda:InvokeFunction"]
+        assert aws.iam.denials[0]["principal"] == "PipelineStateMachine"
+        assert aws.iam.denials[0]["resource"] == aws.attributes["FinalizerFunction"]["Arn"]
+        assert not [i for i in aws.invocations if i["function"] == "FinalizerFunction"]
+
+
+def test_enforcement_can_be_switched_off(template_path):
+    with LocalAws(template_path, enforce_iam=False) as aws:
+        assert aws.invoke("EchoFunction", {"list_bucket": aws.resources["DataBucket"]})["keys"] == 0
+        assert aws.iam.denials == []

@@ -1,0 +1,40 @@
+"""IAM is enforced: each function runs under its own role and a call its role does not allow is
+refused as AWS refuses it; the state machine's calls are judged against its own role."""
+
+import json
+
+import pytest
+
+from tiktok_sync_local.emulation import LambdaInvokeError
+
+pytestmark = pytest.mark.integration
+
+
+def test_each_function_signs_as_its_own_role_in_every_thread(aws):
+    echo, other = aws.invoke("EchoFunction", {"whoami": True}), aws.invoke("OtherEchoFunction", {"whoami": True})
+    assert echo["arn"] == "arn:aws:sts::123456789012:assumed-role/tiktok-sync-EchoFunctionRole/EchoFunction"
+    assert other["arn"] == "arn:aws:sts::123456789012:assumed-role/tiktok-sync-OtherEchoFunctionRole/OtherEchoFunction"
+    assert echo["thread_arn"] == echo["arn"]  # a thread the handler starts shares its environment
+
+
+def test_a_call_the_role_does_not_allow_is_access_denied(aws):
+    bucket = aws.resources["DataBucket"]
+    before = len(aws.iam.denials)
+    with pytest.raises(LambdaInvokeError) as caught:
+        aws.invoke("EchoFunction", {"list_bucket": bucket})  # no S3 policy on this function
+    assert caught.value.error_type == "AccessDenied"  # botocore's class for S3's error code
+    assert caught.value.message.endswith("when calling the ListObjectsV2 operation: Access Denied")
+    assert aws.iam.denials[before:] == [{
+        "principal": "EchoFunction", "role": "tiktok-sync-EchoFunctionRole", "action": "s3:ListBucket",
+        "resource": f"arn:aws:s3:::{bucket}", "reason": "no identity-based policy allows the s3:ListBucket action"}]
+    # The developer's own calls (tests, CLI) are not a role's: always allowed.
+    assert aws.client("s3").list_objects_v2(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_a_policy_added_to_the_role_takes_effect_at_once(aws):
+    bucket = aws.resources["DataBucket"]
+    aws.client("iam").put_role_policy(
+        RoleName=aws.resources["OtherEchoFunctionRole"], PolicyName="list-data",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
+    assert aws.invoke("OtherEchoFunction", {"list_bucket": bucket})["keys"] >= 0
