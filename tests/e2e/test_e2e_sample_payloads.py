@@ -7,10 +7,11 @@ import json
 from conftest import ROOT, SAMPLES
 
 PAYLOADS = ROOT / "events" / "functions"
+SAMPLE_BUCKET = "tiktok-sync-123456789012-us-east-1"  # what the samples name; each stack's bucket has its own suffix
 
 
-def payload(name: str) -> dict:
-    return json.loads((PAYLOADS / f"{name}.json").read_text())
+def payload(name: str, bucket: str = SAMPLE_BUCKET) -> dict:
+    return json.loads((PAYLOADS / f"{name}.json").read_text().replace(SAMPLE_BUCKET, bucket))
 
 
 def test_split_payloads(make_pipeline, sim):
@@ -21,24 +22,24 @@ def test_split_payloads(make_pipeline, sim):
     s3.put_object(Bucket=pipe.bucket, Key="staging/x.csv", Body=body)
     s3.copy_object(Bucket=pipe.bucket, Key="incoming/vip-audience/2026-11-20 vip.csv",
                    CopySource={"Bucket": pipe.bucket, "Key": "staging/x.csv"})
-    result = pipe.aws.invoke("SplitFunction", payload("split"))
+    result = pipe.aws.invoke("SplitFunction", payload("split", pipe.bucket))
     assert result["started"] or "already" in result["skipped"][0]["why"]
     # the Plan task shape
     s3.put_object(Bucket=pipe.bucket, Key="incoming/vip-audience/2026-11-20.csv", Body=body)
-    plan = pipe.aws.invoke("SplitFunction", payload("split_plan"))
+    plan = pipe.aws.invoke("SplitFunction", payload("split_plan", pipe.bucket))
     assert plan["status"] in ("PLANNED", "ALREADY_DONE", "ALREADY_RUNNING")
     assert plan["run"]["run_id"] == "0123456789abcdef0123"
-    prepared = pipe.aws.invoke("PrepareFunction", payload("prepare"))
+    prepared = pipe.aws.invoke("PrepareFunction", payload("prepare", pipe.bucket))
     assert prepared["audience_id"] and prepared["created"] in (True, False)
-    send = payload("send_audience")
+    send = payload("send_audience", pipe.bucket)
     send["prepare"]["audience_id"] = prepared["audience_id"]  # the sample's id is an example
     part = pipe.aws.invoke("SendAudienceFunction", send)
     assert part["status"] == "SUCCEEDED" and part["rows"]["sent"] == 49
-    report = pipe.aws.invoke("ReportFunction", payload("report"))
+    report = pipe.aws.invoke("ReportFunction", payload("report", pipe.bucket))
     assert report["report_key"].startswith("runs/vip-audience/0123456789abcdef0123/")
 
 
 def test_refresh_payloads(make_pipeline, sim):
     pipe = make_pipeline()
-    summary = pipe.aws.invoke("RefreshTokensFunction", payload("refresh_tokens"))
+    summary = pipe.aws.invoke("RefreshTokensFunction", payload("refresh_tokens", pipe.bucket))
     assert summary["checked"] >= 1 and summary["unhealthy"] == 0

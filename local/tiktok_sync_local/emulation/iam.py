@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,7 @@ class Enforcement:
         self._lock = threading.Lock()
         self._saved: Any = None
         self.denials: list[dict] = []  # every call refused: {principal, role, action, resource, reason}
+        self.checked: Counter[str] = Counter()  # calls judged, by principal
 
     # --- credentials ------------------------------------------------------------------------------
 
@@ -138,6 +140,7 @@ class Enforcement:
         principal = self._principals.get(match.group(1)) if match else None
         if principal is None:
             return  # not a role of the stack: the developer's own call
+        self.checked[principal.label] += 1
         request = describe(response, s3_resource, self.region, self.account_id, principal)
         documents = role_policies(self.account_id, principal.role_name)
         for action, resource in request.checks:

@@ -55,6 +55,7 @@ _NOISY_LOGGERS = {
     "moto.awslambda": logging.WARNING,
     "moto.s3": logging.WARNING,
     "moto.events": logging.WARNING,
+    "samtranslator": logging.ERROR,  # "There are unpublished metrics" on every transform
 }
 
 _DUMMY_ENV = {
