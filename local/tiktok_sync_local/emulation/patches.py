@@ -372,3 +372,34 @@ class _PerFunctionDict(dict):
 
     def values(self) -> Any:
         return self._current().values()
+
+
+def lazy_moto_batch() -> None:
+    """Import `moto.batch` without its models until they are asked for.
+
+    moto's Step Functions interpreter imports `moto.batch.utils` for one enum (its Batch task
+    support); the package's `__init__` imports `moto.batch.models`, which imports all of
+    `moto.ec2`: about 1 s (2.5 s on a busy machine) of every session start, for a service this
+    stack never uses. The package is registered with a module `__getattr__` that imports the
+    models on first use of `moto.batch.batch_backends` (what moto's backend lookup reads), so
+    everything behaves as before, later. Process-wide and permanent (an import cannot be undone),
+    and a no-op once `moto.batch` is imported.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - PEP 562 module attribute hook
+        if name == "batch_backends":
+            return importlib.import_module("moto.batch.models").batch_backends
+        raise AttributeError(f"module 'moto.batch' has no attribute {name!r}")
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package

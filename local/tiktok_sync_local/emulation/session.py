@@ -41,6 +41,7 @@ from .patches import (
     RetrySleepPatch,
     S3EventsPatch,
     SharedBotocoreDataPatch,
+    lazy_moto_batch,
 )
 from .template import load_template
 
@@ -159,6 +160,7 @@ class LocalAws:
         self._stop()
 
     def _start(self) -> None:
+        lazy_moto_batch()
         from moto import mock_aws
 
         self._saved_env = {}
