@@ -19,6 +19,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from .intrinsics import Intrinsics, pseudo_parameters, to_text
 from .template import creation_order, load_yaml, resolve_parameters
 from .translate import local_path, translate
 
+log = logging.getLogger(__name__)
 _PLACEHOLDER_README = b"The local emulation runs this code from its source folder (template.yaml's CodeUri).\n"
 _QUIET_SKIPS = {
     # moto would enforce it with its own evaluator, which judges every request insecure
@@ -126,7 +128,10 @@ class Deployer:
                 self._create(logical_id)
             self._resolve_outputs(template.get("Outputs") or {})
         except BaseException:
-            self.delete(rollback=True)  # as CloudFormation rolls back a failed create
+            try:
+                self.delete(rollback=True)  # as CloudFormation rolls back a failed create
+            except Exception:  # noqa: BLE001 - the failure that made the create fail is the one to report
+                log.warning("rolling back the failed deploy failed too", exc_info=True)
             raise
         self._name_sam_events()
         self._alias_sam_ids()

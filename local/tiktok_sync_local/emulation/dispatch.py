@@ -477,6 +477,7 @@ class Dispatcher:
                 logical_id=function.function_name, name=function.function_name, arn=function.function_arn,
                 code_dir=code_dir, handler=function.handler, environment=environment, layer_dirs=layer_dirs,
                 timeout=int(function.timeout or 3), memory_size=int(function.memory_size or 128),
+                role_arn=str(function.role or ""),
             )
             self.register(spec)
             return spec

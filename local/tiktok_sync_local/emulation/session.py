@@ -332,12 +332,13 @@ class LocalAws:
         spec = self._deployed().functions.get(function)
         return spec.name if spec else function
 
-    def invoke(self, function: str, event: Any = None) -> Any:
-        """Invoke a function (logical id or name) through `lambda.invoke`; returns the handler's result.
+    def invoke(self, function: str, event: Any = None, *, client: Any = None) -> Any:
+        """Invoke a function (logical id or name) through `lambda.invoke` (with `client`, e.g. one
+        signed by a role; default: the developer's); returns the handler's result.
 
         Raises LambdaInvokeError(error_type, message) when the handler raised.
         """
-        response = self.client("lambda").invoke(
+        response = (client or self.client("lambda")).invoke(
             FunctionName=self._function_name(function), Payload=json.dumps({} if event is None else event).encode())
         payload = response["Payload"].read()
         result = json.loads(payload) if payload else None
@@ -391,7 +392,11 @@ class LocalAws:
                 outcome["executionArn"] = sfn.start_execution(
                     stateMachineArn=target["Arn"], input=json.dumps(target_event))["executionArn"]
             elif ":lambda:" in target["Arn"]:
-                outcome["result"] = self.invoke(target["Arn"].split(":function:")[1].split(":")[0], target_event)
+                # EventBridge Scheduler invokes with the schedule's role; a rule, by the function's policy.
+                client = self._client_as(target["RoleArn"], logical_id or name, "lambda") \
+                    if target.get("RoleArn") else None
+                outcome["result"] = self.invoke(target["Arn"].split(":function:")[1].split(":")[0], target_event,
+                                                client=client)
             else:
                 raise EmulationError(f"rule {name}: target {target['Arn']} is not a Lambda function or a state machine")
             outcomes.append(outcome)

@@ -124,3 +124,57 @@ def test_enforcement_can_be_switched_off(template_path):
     with LocalAws(template_path, enforce_iam=False) as aws:
         assert aws.invoke("EchoFunction", {"list_bucket": aws.resources["DataBucket"]})["keys"] == 0
         assert aws.iam.denials == []
+
+
+ROLLBACK = """
+Resources:
+  Kept:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: RetainExceptOnCreate
+    Properties: {BucketName: emu-rollback-kept}
+  Retained:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Retain
+    Properties: {BucketName: emu-rollback-retained}
+  Role:
+    Type: AWS::IAM::Role
+    DependsOn: [Kept, Retained]
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: %s}, Action: sts:AssumeRole}]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: !GetAtt Role.Arn
+      Handler: index.handler
+      Runtime: python3.12
+      Code: {ZipFile: "def handler(event, context):\\n    return {'ok': True}\\n"}
+"""
+
+
+def test_delete_honours_deletion_policies_and_a_failed_create_rolls_back(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text(ROLLBACK % "lambda.amazonaws.com")
+    with LocalAws(template) as aws:
+        assert aws.invoke("Fn") == {"ok": True}  # inline code runs too
+        aws.client("s3").put_object(Bucket="emu-rollback-kept", Key="report.json", Body=b"{}")
+        assert aws.delete() == {"Kept": "emu-rollback-kept", "Retained": "emu-rollback-retained"}
+        assert not aws.client("iam").list_roles()["Roles"]
+        aws.client("s3").delete_object(Bucket="emu-rollback-kept", Key="report.json")
+        for bucket in ("emu-rollback-kept", "emu-rollback-retained"):
+            aws.client("s3").delete_bucket(Bucket=bucket)
+        # A role Lambda cannot assume: AWS refuses the function, the create rolls back.
+        template.write_text(ROLLBACK % "states.amazonaws.com")
+        with pytest.raises(TemplateError, match="cannot be assumed by lambda.amazonaws.com"):
+            aws.deploy()
+        buckets = {b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]}
+        assert buckets == {"emu-rollback-retained"}  # RetainExceptOnCreate went with the rollback
+        assert not aws.client("iam").list_roles()["Roles"]
+        assert aws.deployment is None
+
+
+def test_deleting_a_bucket_that_is_not_empty_fails_as_in_cloudformation(template_path):
+    with LocalAws(template_path) as aws:
+        aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="manifests/x.json", Body=b"[]")
+        with pytest.raises(TemplateError, match="DataBucket: DELETE_FAILED: the bucket tiktok-sync-data-123456789012 is not empty"):
+            aws.delete()
