@@ -36,7 +36,8 @@ def test_names_refs_and_outputs(aws):
         "SplitterArn": "arn:aws:lambda:us-east-1:123456789012:function:tiktok-sync-SplitterFunction",
         "Summary": "dev/b/us-east-1",
     }
-    assert aws.parameters == {"Stage": "dev", "MaxConcurrency": "2", "NightlyState": "DISABLED"}
+    assert aws.parameters == {"Stage": "dev", "MaxConcurrency": "2", "ExecutionTimeoutSeconds": "300",
+                              "NightlyState": "DISABLED"}
 
 
 def test_each_function_has_the_role_and_policies_sam_generates(aws):

@@ -71,7 +71,8 @@ def test_two_sequential_sessions_do_not_leak(template_path, upload_and_wait):
 
 def test_parameters_and_conditions(template_path):
     with LocalAws(template_path, parameters={"Stage": "prod", "MaxConcurrency": 3}, stack_name="emu-prod") as aws:
-        assert aws.parameters == {"Stage": "prod", "MaxConcurrency": "3", "NightlyState": "DISABLED"}
+        assert aws.parameters == {"Stage": "prod", "MaxConcurrency": "3", "ExecutionTimeoutSeconds": "300",
+                                  "NightlyState": "DISABLED"}
         assert "DevOnlySecret" not in aws.resources
         assert aws.outputs["ProdTopicArn"] == aws.resources["ProdOnlyTopic"]
         assert aws.resources["AlertsTopic"].endswith(":emu-prod-alerts-prod")
@@ -178,3 +179,10 @@ def test_deleting_a_bucket_that_is_not_empty_fails_as_in_cloudformation(template
         aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="manifests/x.json", Body=b"[]")
         with pytest.raises(TemplateError, match="DataBucket: DELETE_FAILED: the bucket tiktok-sync-data-123456789012 is not empty"):
             aws.delete()
+
+
+def test_the_definitions_timeout_stops_a_run_that_takes_longer(template_path, upload_and_wait):
+    # CloudFormation has no TimeoutSeconds property: a DefinitionSubstitution feeds the ASL's own.
+    with LocalAws(template_path, parameters={"ExecutionTimeoutSeconds": 1}, retry_sleep=0) as aws:
+        _, execution = upload_and_wait(aws, "incoming/slow.csv", ["a,slow"])
+        assert execution["status"] == "TIMED_OUT"
