@@ -11,6 +11,7 @@
         aws.wait_for_execution(arn, on_poll=print)      # -> describe_execution once it leaves RUNNING
         aws.invocations                                 # every handler run: function, event, result|error, ...
         aws.iam.denials                                 # every call a role was refused
+        aws.client_as(role_arn, "Label", "s3")          # a client signed by a session of one of the stack's roles
         aws.delete(); aws.deploy()                      # delete the stack (DeletionPolicy honoured), create it again
 
 The stack is what AWS would deploy: AWS's own SAM transform (aws-sam-translator) turns the template

@@ -178,7 +178,9 @@ def _access_denied(response: Any, message: str) -> Exception:
     json_protocol = response.headers.get("X-Amz-Target") or "json" in (response.headers.get("Content-Type") or "")
     if json_protocol or "/functions/" in (response.raw_path or ""):
         return JsonRESTError("AccessDeniedException", message)
-    error = _RESTError("AccessDenied", message)
+    # Query-protocol services: SNS names it AuthorizationError, the others AccessDenied.
+    error = _RESTError("AuthorizationError" if getattr(response, "service_name", "") == "sns" else "AccessDenied",
+                       message)
     error.code = 403
     return error
 

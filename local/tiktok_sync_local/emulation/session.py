@@ -387,13 +387,13 @@ class LocalAws:
                 target_event = payload
             outcome: dict[str, Any] = {"Id": target["Id"], "Arn": target["Arn"]}
             if ":states:" in target["Arn"]:
-                sfn = self._client_as(target["RoleArn"], logical_id or name, "stepfunctions") \
+                sfn = self.client_as(target["RoleArn"], logical_id or name, "stepfunctions") \
                     if target.get("RoleArn") else self.client("stepfunctions")
                 outcome["executionArn"] = sfn.start_execution(
                     stateMachineArn=target["Arn"], input=json.dumps(target_event))["executionArn"]
             elif ":lambda:" in target["Arn"]:
                 # EventBridge Scheduler invokes with the schedule's role; a rule, by the function's policy.
-                client = self._client_as(target["RoleArn"], logical_id or name, "lambda") \
+                client = self.client_as(target["RoleArn"], logical_id or name, "lambda") \
                     if target.get("RoleArn") else None
                 outcome["result"] = self.invoke(target["Arn"].split(":function:")[1].split(":")[0], target_event,
                                                 client=client)
@@ -404,7 +404,7 @@ class LocalAws:
 
     # --- identities -------------------------------------------------------------------------------
 
-    def _client_as(self, role_arn: str, label: str, service: str) -> Any:
+    def client_as(self, role_arn: str, label: str, service: str) -> Any:
         """A client signed with a session of `role_arn` (what a service does with its role)."""
         key = (f"{role_arn}|{label}", service)
         if key not in self._function_clients:
@@ -429,11 +429,11 @@ class LocalAws:
             _, _, _, region, account, queue = target.split(":", 5)
             attributes = {key: {"DataType": "String", "StringValue": value}
                           for key, value in (dead_letter or {}).items()}
-            self._client_as(spec.role_arn, spec.logical_id, "sqs").send_message(
+            self.client_as(spec.role_arn, spec.logical_id, "sqs").send_message(
                 QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{queue}", MessageBody=body,
                 MessageAttributes=attributes)
         elif target.startswith("arn:aws:sns:"):
-            self._client_as(spec.role_arn, spec.logical_id, "sns").publish(TopicArn=target, Message=body)
+            self.client_as(spec.role_arn, spec.logical_id, "sns").publish(TopicArn=target, Message=body)
         else:
             raise EmulationError(f"{spec.logical_id}: destination {target} is not an SQS queue or SNS topic")
 

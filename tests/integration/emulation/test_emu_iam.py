@@ -38,3 +38,24 @@ def test_a_policy_added_to_the_role_takes_effect_at_once(aws):
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
     assert aws.invoke("OtherEchoFunction", {"list_bucket": bucket})["keys"] >= 0
+
+
+@pytest.mark.parametrize(("service", "call", "code"), [
+    ("dynamodb", lambda c, aws: c.get_item(TableName=aws.resources["ResultsTable"], Key={"pk": {"S": "x"}}),
+     "AccessDeniedException"),
+    ("secretsmanager", lambda c, aws: c.get_secret_value(SecretId=aws.resources["ApiSecret"]), "AccessDeniedException"),
+    ("stepfunctions", lambda c, aws: c.start_execution(stateMachineArn=aws.resources["PipelineStateMachine"]),
+     "AccessDeniedException"),
+    ("lambda", lambda c, aws: c.invoke(FunctionName=aws.resources["WorkerFunction"]), "AccessDeniedException"),
+    ("sns", lambda c, aws: c.publish(TopicArn=aws.resources["AlertsTopic"], Message="x"), "AuthorizationError"),
+    ("sqs", lambda c, aws: c.send_message(QueueUrl=aws.resources["SplitterFailures"], MessageBody="x"),
+     "AccessDeniedException"),
+    ("s3", lambda c, aws: c.get_object(Bucket=aws.resources["DataBucket"], Key="x"), "AccessDenied"),
+])
+def test_each_service_refuses_with_its_own_error_code(aws, service, call, code):
+    from botocore.exceptions import ClientError
+
+    client = aws.client_as(aws.attributes["ScheduledFunctionRole"]["Arn"], "ScheduledFunction", service)
+    with pytest.raises(ClientError) as caught:
+        call(client, aws)
+    assert caught.value.response["Error"]["Code"] == code
