@@ -36,6 +36,35 @@ def test_a_scheduled_sync_of_another_bucket_can_list_and_read_it(make_pipeline, 
             "SyncStateMachine"} <= set(pipe.aws.iam.checked)
 
 
+def test_a_source_bucket_under_sse_kms_needs_its_key_in_the_template(make_pipeline, sim):
+    # A warehouse export bucket encrypted with a customer managed key: reading it needs kms:Decrypt
+    # (through S3), granted by ExtraSourceKmsKeyArns.
+    pipe = make_pipeline(CFG, parameters={"ExtraSourceObjectArns": f"arn:aws:s3:::{EXPORTS}/tiktok/*",
+                                          "ExtraSourceBucketArns": f"arn:aws:s3:::{EXPORTS}"})
+    s3 = pipe.aws.client("s3")
+    key_arn = pipe.aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket=EXPORTS)
+    s3.put_object(Bucket=EXPORTS, Key="tiktok/vip.csv", Body=b"EMAIL\na@example.com\n",
+                  ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
+    source = {"destination": "vip-audience", "source": {"bucket": EXPORTS, "key": "tiktok/vip.csv"}}
+    run = pipe.aws.client("stepfunctions").start_execution(stateMachineArn=pipe.state_machine_arn,
+                                                           input=json.dumps(source))["executionArn"]
+    refused = pipe.follow(run, progress=lambda m: None)
+    assert refused["status"] == "FAILED"
+    assert [(d["principal"], d["action"], d["resource"]) for d in pipe.aws.iam.denials] == [
+        ("SplitFunction", "kms:Decrypt", key_arn)]
+
+    pipe.aws.delete()
+    pipe.aws.deploy({"ExtraSourceKmsKeyArns": key_arn})  # the same stack, with the key granted
+    pipe._seed()
+    before = len(pipe.aws.iam.denials)
+    run = pipe.aws.client("stepfunctions").start_execution(stateMachineArn=pipe.state_machine_arn,
+                                                           input=json.dumps(source))["executionArn"]
+    report = pipe.follow(run, progress=lambda m: None)
+    assert pipe.aws.iam.denials[before:] == []
+    assert report["status"] == "SUCCEEDED" and report["rows"]["sent"] == 1
+
+
 def test_a_trigger_that_fails_three_times_lands_in_the_trigger_failures_queue(make_pipeline, sim):
     # D11: the claim cannot be written (DynamoDB down): Lambda tries the S3 event three times, then
     # hands it to the on-failure destination, where the alarm sees it.

@@ -128,13 +128,12 @@ class LocalAws:
         return self
 
     def deploy(self, parameters: dict[str, Any] | None = None) -> Deployment:
-        """Create the stack (again, after `delete()`), with `parameters` (default: the session's)."""
+        """Create the stack (again, after `delete()`); `parameters` change the session's values."""
         if self._dispatcher is None:
             raise EmulationError("LocalAws is not entered (use it as a context manager)")
         if self.deployment is not None:
             raise EmulationError("the stack is deployed; delete() it first")
-        if parameters is not None:
-            self._parameter_overrides = dict(parameters)
+        self._parameter_overrides.update(parameters or {})
         self._deployer = Deployer(
             load_template(self.template_path), self.template_path.resolve().parent, client=self.client,
             dispatcher=self._dispatcher, enforcement=self._enforcement, stack_name=self.stack_name,

@@ -59,3 +59,23 @@ def test_each_service_refuses_with_its_own_error_code(aws, service, call, code):
     with pytest.raises(ClientError) as caught:
         call(client, aws)
     assert caught.value.response["Error"]["Code"] == code
+
+
+def test_reading_an_sse_kms_object_needs_kms_decrypt_through_s3(aws):
+    s3, bucket = aws.client("s3"), aws.resources["DataBucket"]
+    key_arn = aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    s3.put_object(Bucket=bucket, Key="exports/kms.csv", Body=b"a,ok", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=key_arn)
+    s3.put_object(Bucket=bucket, Key="exports/plain.csv", Body=b"a,ok")
+    role = aws.attributes["SplitterFunctionRole"]["Arn"]  # S3CrudPolicy on the bucket, nothing on KMS
+    reader = aws.client_as(role, "SplitterFunction", "s3")
+    assert reader.get_object(Bucket=bucket, Key="exports/plain.csv")["Body"].read() == b"a,ok"
+    with pytest.raises(Exception, match="AccessDenied"):
+        reader.get_object(Bucket=bucket, Key="exports/kms.csv")
+    assert aws.iam.denials[-1]["action"] == "kms:Decrypt" and aws.iam.denials[-1]["resource"] == key_arn
+    aws.client("iam").put_role_policy(
+        RoleName=aws.resources["SplitterFunctionRole"], PolicyName="decrypt-exports",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}))
+    assert reader.get_object(Bucket=bucket, Key="exports/kms.csv")["Body"].read() == b"a,ok"
