@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/tiktok_sync/requirements.txt 2>/dev/null | cksum | cut -d' ' -f1)
 STACK ?= tiktok-sync
 FN ?= split
+SAM ?= sam
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-unit test-integration test-e2e lint bench demo simulator payloads build deploy invoke clean
@@ -53,14 +54,28 @@ payloads: $(STAMP) ## Regenerate events/functions/*.json (each function's sample
 simulator: $(STAMP) ## Start the local TikTok API simulator on 127.0.0.1:8765
 	$(VENV)/bin/tiktok-sync simulator --port 8765
 
-build: ## sam build (needs the AWS SAM CLI)
-	sam build
+build: ## sam build: with Python 3.12 (the Lambda runtime) on PATH, else in SAM's build container (Docker)
+	@command -v $(SAM) >/dev/null 2>&1 || { \
+		echo "make build needs the AWS SAM CLI: pip install aws-sam-cli (or see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)"; exit 1; }
+	@if python3.12 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then \
+		echo "$(SAM) build (the functions' runtime is python3.12: using $$(command -v python3.12))"; \
+		$(SAM) build; \
+	elif docker info >/dev/null 2>&1; then \
+		echo "$(SAM) build --use-container (no python3.12 on PATH; a Docker engine answers)"; \
+		$(SAM) build --use-container; \
+	else \
+		echo "make build: the Lambda functions run on python3.12, and sam build needs that Python to build them."; \
+		echo "  Either put Python 3.12 on PATH (e.g. uv python install 3.12, pyenv install 3.12 + pyenv shell,"; \
+		echo "  brew install python@3.12, apt install python3.12), or start a Docker engine: make build then"; \
+		echo "  builds in SAM's python3.12 build container. (Local runs - make demo, make test - need neither.)"; \
+		exit 1; \
+	fi
 
 deploy: build ## sam deploy --guided (needs the AWS SAM CLI and AWS credentials)
-	sam deploy --guided --stack-name $(STACK)
+	$(SAM) deploy --guided --stack-name $(STACK)
 
-invoke: ## sam local invoke FN=split|prepare|send_audience|send_events|report|refresh_tokens with its sample event
-	sam local invoke $$(echo $(FN) | sed -E 's/(^|_)([a-z])/\U\2/g')Function -e events/functions/$(FN).json
+invoke: build ## sam local invoke FN=split|prepare|send_audience|send_events|report|refresh_tokens with its sample event
+	$(SAM) local invoke $$(echo $(FN) | sed -E 's/(^|_)([a-z])/\U\2/g')Function -e events/functions/$(FN).json
 
 clean: ## Remove the virtualenv, caches and generated bench files
 	rm -rf $(VENV) .bench .pytest_cache .hypothesis .ruff_cache .aws-sam

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from tiktok_sync.errors import TikTokSyncError
@@ -340,5 +341,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+FAST_EXIT = ("demo", "run")
+
+
+def entry() -> None:
+    """The console script. After `demo` and `run` the process ends without tearing the emulated stack's
+    heap down object by object (1.5 s, and tens of seconds after a big run): output is flushed, the
+    state directory is written, nothing else is left to do."""
+    rc = main()
+    if len(sys.argv) > 1 and sys.argv[1] in FAST_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
+    sys.exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -18,6 +18,7 @@ from .runner import ROOT, LocalPipeline
 
 OUT = ROOT / "events" / "functions"
 SAMPLES = ROOT / "events" / "samples"
+SAMPLE_BUCKET = "tiktok-sync-123456789012-us-east-1-example0"  # an example: each stack's bucket has its own suffix
 RUN_IDS = {"vip-audience": "0123456789abcdef0123", "store-purchases": "0123456789abcdef0456"}
 FAST = {"TIKTOK_BACKOFF_BASE_SECONDS": "0.001", "TIKTOK_BACKOFF_CAP_SECONDS": "0.002"}
 
@@ -38,8 +39,9 @@ def _unpinned(value):
     return value
 
 
-def _write(name: str, event: dict) -> None:
-    (OUT / f"{name}.json").write_text(json.dumps(_unpinned(event), indent=2) + "\n")
+def _write(name: str, event: dict, bucket: str) -> None:
+    text = json.dumps(_unpinned(event), indent=2).replace(bucket, SAMPLE_BUCKET)
+    (OUT / f"{name}.json").write_text(text + "\n")
     print(f"wrote events/functions/{name}.json")
 
 
@@ -63,15 +65,15 @@ def main() -> int:
         inv = pipe.aws.invocations
         aud = lambda e: e.get("execution") == "vip-audience-console-1" or (e.get("run") or {}).get("run_id") == RUN_IDS["vip-audience"]  # noqa: E731
         ev = lambda e: e.get("execution") == "store-purchases-console-1" or (e.get("run") or {}).get("run_id") == RUN_IDS["store-purchases"]  # noqa: E731
-        _write("check", _first(inv, "PrepareFunction", lambda e: e.get("action") == "check" and aud(e)))
-        _write("split_plan", _first(inv, "SplitFunction", lambda e: e.get("action") == "plan" and aud(e)))
-        _write("split_piece", _first(inv, "SplitFunction", lambda e: e.get("action") == "split" and aud(e)))
+        _write("check", _first(inv, "PrepareFunction", lambda e: e.get("action") == "check" and aud(e)), pipe.bucket)
+        _write("split_plan", _first(inv, "SplitFunction", lambda e: e.get("action") == "plan" and aud(e)), pipe.bucket)
+        _write("split_piece", _first(inv, "SplitFunction", lambda e: e.get("action") == "split" and aud(e)), pipe.bucket)
         _write("split_merge", _first(inv, "SplitFunction", lambda e: e.get("action") == "merge"
-                                     and e["plan"]["run"]["run_id"] == RUN_IDS["vip-audience"]))
-        _write("prepare", _first(inv, "PrepareFunction", lambda e: "run" in e and aud(e)))
-        _write("send_audience", _first(inv, "SendAudienceFunction", aud))
-        _write("send_events", _first(inv, "SendEventsFunction", ev))
-        _write("report", _first(inv, "ReportFunction", lambda e: e.get("execution") == "vip-audience-console-1"))
+                                     and e["plan"]["run"]["run_id"] == RUN_IDS["vip-audience"]), pipe.bucket)
+        _write("prepare", _first(inv, "PrepareFunction", lambda e: "run" in e and aud(e)), pipe.bucket)
+        _write("send_audience", _first(inv, "SendAudienceFunction", aud), pipe.bucket)
+        _write("send_events", _first(inv, "SendEventsFunction", ev), pipe.bucket)
+        _write("report", _first(inv, "ReportFunction", lambda e: e.get("execution") == "vip-audience-console-1"), pipe.bucket)
     return 0
 
 

@@ -85,7 +85,8 @@ class LocalPipeline:
         quiet = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if self.quiet else {}
         local = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
         self.aws = LocalAws(str(self.template), parameters=params, retry_sleep=self.retry_scale,
-                            env_overrides={**local, **quiet, **self.function_env}).__enter__()
+                            env_overrides={**local, **quiet, **self.function_env},
+                            stack_uuid=self.state.stack_uuid() if self.state else None).__enter__()
         try:
             self._seed()
             if self.state is not None:

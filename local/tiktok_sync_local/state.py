@@ -10,6 +10,7 @@ reports and rejects can be opened after the command ends:
     DIR/ledger.jsonl                       the ledger table's items: claims, batch ledger, event
                                            ledger, remembered audiences, the runs index
     DIR/simulator.json                     the local TikTok simulator's state (when `run` starts it)
+    DIR/stack-id                           the emulated stack's id (its bucket is named from it)
 
 Input files are not kept (they are the user's own files, and plaintext); neither are tokens.
 Work files of a finished run (its parts) are dropped: only an unfinished run needs them to resume.
@@ -27,6 +28,7 @@ KEPT_PREFIXES = ("runs/", "snapshots/")
 WORK_PARTS = ("/pieces/", "/inflated/", "/scans/")
 LEDGER_FILE = "ledger.jsonl"
 SIMULATOR_FILE = "simulator.json"
+STACK_FILE = "stack-id"
 DEFAULT_STATE_DIR = ".tiktok-sync"
 
 
@@ -37,6 +39,18 @@ class LocalState:
     @property
     def simulator_file(self) -> pathlib.Path:
         return self.path / SIMULATOR_FILE
+
+    def stack_uuid(self) -> str:
+        """The emulated stack's id, kept like a deployed stack's (its data bucket is named from it)."""
+        file = self.path / STACK_FILE
+        if file.exists():
+            return file.read_text().strip()
+        import uuid
+
+        value = str(uuid.uuid4())
+        self.path.mkdir(parents=True, exist_ok=True)
+        file.write_text(value + "\n")
+        return value
 
     def exists(self) -> bool:
         return (self.path / LEDGER_FILE).exists()

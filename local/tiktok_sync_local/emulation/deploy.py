@@ -1,23 +1,26 @@
-"""Deploying a SAM template into moto with boto3: a direct loader, not moto's CloudFormation.
+"""Creating (and deleting) the translated CloudFormation template in moto with boto3.
 
-moto's CloudFormation ignores what this project needs (secrets, bucket notifications, state machine
-definitions from files, layers; see research/local-aws.md §6), so `Deployer` creates each resource
-with the service API, in dependency order, with deterministic names (`<stack>-<LogicalId>` unless
-the template names the resource), then wires event sources (S3 notifications, schedules, SNS,
-SQS) once everything exists, and resolves Outputs.
+moto's own CloudFormation cannot deploy this stack (it skips secrets, bucket notifications, state
+machine definitions from files, layers; research/local-aws.md §6), so `Deployer` plays
+CloudFormation's part for the plain resource types SAM's transform produces: it resolves
+intrinsics, creates each resource with its service API in dependency order, with deterministic
+names (`<stack>-<LogicalId>` unless the template names it), rolls back a failed create, resolves
+Outputs, and deletes a stack honouring DeletionPolicy.
 
-Core types (functions, layers, state machines, buckets, tables, secrets, topics, queues, rules)
-fail loudly; accessory types (alarms, log groups, IAM) and unsupported property details are
-best-effort and end up in `Deployment.skipped` / `Deployment.warnings`. IAM policies are not
-evaluated locally: every function shares one role, every state machine another.
+Functions run in-process from their source folders (`dispatch.py`): moto gets a placeholder zip.
+Each function's role is real (its inline and managed policies) and the function runs with that
+role's credentials (`iam.py`). Core types fail loudly; accessories (alarms, log groups,
+permissions, tags) are best-effort and land in `Deployment.skipped` / `Deployment.warnings`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
-import os
+import logging
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,130 +29,140 @@ from typing import Any
 
 from .dispatch import Dispatcher, FunctionSpec
 from .errors import TemplateError
+from .iam import Enforcement, ensure_aws_managed_policy
 from .intrinsics import Intrinsics, pseudo_parameters, to_text
-from .template import FunctionEvent, Template, apply_globals, creation_order, load_yaml, resolve_parameters
+from .template import creation_order, load_yaml, resolve_parameters
+from .translate import local_path, translate
 
-LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-STATES_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-# Resource properties resolved later (event sources, notifications) or never (IAM policies).
-_DEFERRED_PROPERTIES = {
-    "AWS::Serverless::Function": ("Policies", "Events"),
-    "AWS::Serverless::StateMachine": ("Policies", "Events"),
-    "AWS::IAM::Role": ("Policies", "ManagedPolicyArns"),
-    "AWS::S3::Bucket": ("NotificationConfiguration",),
-}
+log = logging.getLogger(__name__)
+_PLACEHOLDER_README = b"The local emulation runs this code from its source folder (template.yaml's CodeUri).\n"
 _QUIET_SKIPS = {
-    "AWS::Lambda::Permission": "not needed locally (invocations are not authorised)",
-    "AWS::IAM::Policy": "IAM policies are not evaluated locally",
-    "AWS::IAM::ManagedPolicy": "IAM policies are not evaluated locally",
-    # moto would enforce a bucket policy, and judges every request insecure (aws:SecureTransport false).
+    # moto would enforce it with its own evaluator, which judges every request insecure
+    # (aws:SecureTransport false); resource policies are not evaluated locally (iam.py).
     "AWS::S3::BucketPolicy": "resource policies are not evaluated locally",
     "AWS::SNS::TopicPolicy": "resource policies are not evaluated locally",
     "AWS::SQS::QueuePolicy": "resource policies are not evaluated locally",
 }
+_RETAINED = ("Retain", "RetainExceptOnCreate")
+
+
+@functools.cache
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("LOCAL-EMULATION.txt", _PLACEHOLDER_README)
+    return buffer.getvalue()
 
 
 @dataclass
 class Deployment:
     """What a deploy produced. `resources` holds what `Ref` returns for each logical id."""
 
+    stack_id: str = ""
+    template: dict = field(default_factory=dict)  # the translated CloudFormation template
     resources: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by logical id
-    rules: dict[str, str] = field(default_factory=dict)  # rule logical id -> rule name
+    rules: dict[str, str] = field(default_factory=dict)  # Events::Rule / Scheduler::Schedule logical id -> name
     event_rules: dict[str, list[str]] = field(default_factory=dict)  # SAM event name -> rule logical ids
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why
     warnings: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # logical ids, in creation order
+    state_machine_roles: dict[str, str] = field(default_factory=dict)  # role ARN -> state machine logical id
 
 
 class Deployer:
     def __init__(
         self,
-        template: Template,
+        body: dict,
+        base_dir: Path,
         *,
         client: Callable[[str], Any],
         dispatcher: Dispatcher,
+        enforcement: Enforcement,
         stack_name: str,
         region: str,
         account_id: str,
         parameters: dict[str, Any] | None = None,
         env_overrides: dict[str, str] | None = None,
+        stack_uuid: str | None = None,
     ):
-        self.template = template
+        self.body = body
+        self.base_dir = base_dir
         self.client = client
         self.dispatcher = dispatcher
+        self.enforcement = enforcement
         self.stack = stack_name
         self.region = region
         self.account = account_id
         self.env_overrides = {str(k): str(v) for k, v in (env_overrides or {}).items()}
-        self.out = Deployment()
-        self.out.parameters = resolve_parameters(template.section("Parameters"), parameters)
-        self.intrinsics = Intrinsics(
-            parameters=self.out.parameters,
-            pseudo=pseudo_parameters(region, account_id, stack_name),
-            mappings=template.section("Mappings"),
-            conditions=template.section("Conditions"),
-            ref=self._ref,
-            get_att=self._get_att,
-        )
-        self.all_resources = apply_globals(template.resources, template.section("Globals"))
+        # A new stack gets a new id (so a redeploy after a delete gets a new bucket, as in AWS); the
+        # local runner keeps its stack's id in the state directory, as a deployed stack keeps its own.
+        self.out = Deployment(stack_id=f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/"
+                                       f"{stack_uuid or uuid.uuid4()}")
+        self.out.parameters = resolve_parameters(body.get("Parameters") or {}, parameters)
         self.active: dict[str, dict] = {}
         self._layer_dirs: dict[str, Path] = {}  # layer version ARN -> directory put on sys.path
-        self._events: list[FunctionEvent] = []
-        self._notifications: dict[str, dict[str, list]] = {}  # bucket -> notification configuration
-        self._post: list[Callable[[], None]] = []
-        self._zips: dict[Path, bytes] = {}
+        self._trust: dict[str, dict] = {}  # role ARN -> trust policy, for roles of this template
 
     # --- driver -----------------------------------------------------------------------------------
 
     def deploy(self) -> Deployment:
-        for logical_id, resource in self.all_resources.items():
+        template = translate(self.body, self.base_dir, self.out.parameters)
+        self.out.template = template
+        self.intrinsics = Intrinsics(
+            parameters=self.out.parameters,
+            pseudo=pseudo_parameters(self.region, self.account, self.stack, self.out.stack_id),
+            mappings=template.get("Mappings") or {},
+            conditions=template.get("Conditions") or {},
+            ref=self._ref,
+            get_att=self._get_att,
+        )
+        for logical_id, resource in template["Resources"].items():
             if not isinstance(resource, dict) or "Type" not in resource:
                 raise TemplateError(f"resource {logical_id} has no Type")
             condition = resource.get("Condition")
             if condition is None or self.intrinsics.condition(condition):
                 self.active[logical_id] = resource
-        self._create_shared_roles()
-        for logical_id in creation_order(self.active):
-            resource = self.active[logical_id]
-            kind = resource["Type"]
-            self.out.types[logical_id] = kind
-            creator = self._CREATORS.get(kind)
-            if creator is None:
-                self._skip(logical_id, _QUIET_SKIPS.get(kind, f"{kind} is not emulated"))
-                continue
+        try:
+            for logical_id in creation_order(self.active):
+                self._create(logical_id)
+            self._resolve_outputs(template.get("Outputs") or {})
+        except BaseException:
             try:
-                creator(self, logical_id, self._properties(logical_id, resource))
-            except TemplateError:
-                raise
-            except Exception as exc:
-                raise TemplateError(f"{logical_id} ({kind}): {exc}") from exc
-        for step in self._post:
-            step()
-        for event in self._events:
-            self._wire_event(event)
-        for bucket, configuration in self._notifications.items():
-            self.client("s3").put_bucket_notification_configuration(
-                Bucket=bucket, NotificationConfiguration=configuration)
-        self._resolve_outputs()
+                self.delete(rollback=True)  # as CloudFormation rolls back a failed create
+            except Exception:  # noqa: BLE001 - the failure that made the create fail is the one to report
+                log.warning("rolling back the failed deploy failed too", exc_info=True)
+            raise
+        self._name_sam_events()
+        self._alias_sam_ids()
         return self.out
 
-    def _properties(self, logical_id: str, resource: dict) -> dict:
-        raw = resource.get("Properties") or {}
-        deferred = _DEFERRED_PROPERTIES.get(resource["Type"], ())
+    def _create(self, logical_id: str) -> None:
+        resource = self.active[logical_id]
+        kind = resource["Type"]
+        self.out.types[logical_id] = kind
+        creator = self._CREATORS.get(kind)
+        if creator is None:
+            self._skip(logical_id, _QUIET_SKIPS.get(kind, f"{kind} is not emulated"))
+            return
         try:
-            return self.intrinsics.resolve({k: v for k, v in raw.items() if k not in deferred})
+            props = self.intrinsics.resolve(resource.get("Properties") or {})
         except TemplateError as exc:
             raise TemplateError(f"{logical_id}: {exc}") from None
+        try:
+            creator(self, logical_id, props)
+        except TemplateError:
+            raise
+        except Exception as exc:
+            raise TemplateError(f"{logical_id} ({kind}): {exc}") from exc
+        self.out.created.append(logical_id)
 
-    def _resolve_outputs(self) -> None:
-        for name, output in self.template.section("Outputs").items():
+    def _resolve_outputs(self, outputs: dict) -> None:
+        for name, output in outputs.items():
             condition = (output or {}).get("Condition")
             if condition is not None and not self.intrinsics.condition(condition):
                 continue
@@ -158,16 +171,35 @@ class Deployer:
             except TemplateError as exc:
                 raise TemplateError(f"output {name}: {exc}") from None
 
+    def _name_sam_events(self) -> None:
+        """SAM names the rule of a function's or state machine's event `<Owner><EventName>`."""
+        for owner, resource in (self.body.get("Resources") or {}).items():
+            events = ((resource or {}).get("Properties") or {}).get("Events") or {}
+            for event_name in events:
+                if f"{owner}{event_name}" in self.out.rules:
+                    self.out.event_rules.setdefault(event_name, []).append(f"{owner}{event_name}")
+
+    def _alias_sam_ids(self) -> None:
+        """SAM gives a layer version a new logical id (`<LogicalId><content hash>`); its `!Ref` in
+        the SAM template means that one, so the original id answers for it too."""
+        for logical_id, resource in (self.body.get("Resources") or {}).items():
+            if (resource or {}).get("Type") != "AWS::Serverless::LayerVersion" or logical_id in self.out.resources:
+                continue
+            renamed = [lid for lid, kind in self.out.types.items()
+                       if kind == "AWS::Lambda::LayerVersion" and lid.startswith(logical_id)
+                       and len(lid) == len(logical_id) + 10]
+            if len(renamed) == 1:
+                self.out.resources[logical_id] = self.out.resources[renamed[0]]
+                self.out.attributes[logical_id] = self.out.attributes[renamed[0]]
+
     # --- references -------------------------------------------------------------------------------
 
     def _ref(self, name: str) -> Any:
         if name in self.out.resources:
             return self.out.resources[name]
-        if name in self.all_resources and name not in self.active:
+        resources = self.out.template.get("Resources") or {}
+        if name in resources and name not in self.active:
             raise TemplateError(f"reference to {name}, whose Condition is false")
-        if name in self.active:
-            raise TemplateError(f"reference to {name} before it exists (a reference inside a property "
-                                "that does not order resources, such as Policies)")
         raise TemplateError(f"unresolved reference {name!r}")
 
     def _get_att(self, name: str, attribute: str) -> Any:
@@ -203,44 +235,48 @@ class Deployer:
             name = f"{name[: limit - 9]}-{digest}"
         return name
 
-    # --- shared roles -----------------------------------------------------------------------------
-
-    def _create_shared_roles(self) -> None:
-        iam = self.client("iam")
-        self.lambda_role = iam.create_role(
-            RoleName=self.name("LambdaRole", {}, "", 64),
-            AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]
-        self.states_role = iam.create_role(
-            RoleName=self.name("StatesRole", {}, "", 64),
-            AssumeRolePolicyDocument=json.dumps(STATES_TRUST))["Role"]
-        # SAM generates `<Function>Role` / `<StateMachine>Role`; templates may reference them.
-        for logical_id, resource in self.active.items():
-            props = resource.get("Properties") or {}
-            if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and not props.get("Role"):
-                role = self.lambda_role if resource["Type"] == "AWS::Serverless::Function" else self.states_role
-                self._set(f"{logical_id}Role", role["RoleName"], Arn=role["Arn"], RoleId=role["RoleId"])
+    def _best_effort(self, what: str, action: Callable[[Any], Any], value: Any) -> Any:
+        """Run `action(value)`; on failure record why (skipped for a resource, a warning for a property)."""
+        try:
+            return action(value) or True
+        except Exception as exc:  # noqa: BLE001 - accessories must never stop a local deploy
+            reason = f"{type(exc).__name__}: {exc}"
+            if "." in what:
+                self._warn(f"{what} not applied locally ({reason})")
+            else:
+                self._skip(what, f"failed locally ({reason})")
+            return None
 
     # --- storage ----------------------------------------------------------------------------------
 
     def _bucket(self, logical_id: str, props: dict) -> None:
         s3 = self.client("s3")
         name = self.name(logical_id, props, "BucketName", 63, lower=True)
+        try:
+            s3.head_bucket(Bucket=name)
+        except Exception:  # noqa: BLE001 - not there: create it
+            pass
+        else:
+            raise TemplateError(f"{logical_id} (AWS::S3::Bucket): {name} already exists")
         kwargs: dict[str, Any] = {"Bucket": name}
         if self.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         s3.create_bucket(**kwargs)
         self._set(logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com",
-                  RegionalDomainName=f"{name}.s3.{self.region}.amazonaws.com", DualStackDomainName=f"{name}.s3.dualstack.{self.region}.amazonaws.com",
+                  RegionalDomainName=f"{name}.s3.{self.region}.amazonaws.com",
+                  DualStackDomainName=f"{name}.s3.dualstack.{self.region}.amazonaws.com",
                   WebsiteURL=f"http://{name}.s3-website-{self.region}.amazonaws.com")
         extras = {
             "VersioningConfiguration": lambda v: s3.put_bucket_versioning(
                 Bucket=name, VersioningConfiguration={"Status": v["Status"]}),
-            "BucketEncryption": lambda v: s3.put_bucket_encryption(
-                Bucket=name, ServerSideEncryptionConfiguration={"Rules": [_encryption_rule(r) for r in v["ServerSideEncryptionConfiguration"]]}),
+            "BucketEncryption": lambda v: s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                "Rules": [_encryption_rule(r) for r in v["ServerSideEncryptionConfiguration"]]}),
             "PublicAccessBlockConfiguration": lambda v: s3.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=v),
             "LifecycleConfiguration": lambda v: s3.put_bucket_lifecycle_configuration(
                 Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in v["Rules"]]}),
+            "OwnershipControls": lambda v: s3.put_bucket_ownership_controls(
+                Bucket=name, OwnershipControls={"Rules": v["Rules"]}),
             "Tags": lambda v: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": v}),
             "CorsConfiguration": lambda v: s3.put_bucket_cors(
                 Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in v["CorsRules"]]}),
@@ -248,29 +284,11 @@ class Deployer:
         for key, value in props.items():
             if key in extras:
                 self._best_effort(f"{logical_id}.{key}", extras[key], value)
+            elif key == "NotificationConfiguration":
+                s3.put_bucket_notification_configuration(
+                    Bucket=name, NotificationConfiguration=_notifications(logical_id, value))
             elif key != "BucketName":
                 self._warn(f"{logical_id}.{key} is not applied locally")
-        raw = (self.active[logical_id].get("Properties") or {}).get("NotificationConfiguration")
-        if raw:
-            self._post.append(lambda: self._bucket_notifications(logical_id, name, raw))
-
-    def _bucket_notifications(self, logical_id: str, bucket: str, raw: dict) -> None:
-        config = self.intrinsics.resolve(raw)
-        target = self._notifications.setdefault(bucket, {})
-        for index, item in enumerate(config.get("LambdaConfigurations", [])):
-            target.setdefault("LambdaFunctionConfigurations", []).append(_without_none({
-                "Id": f"{logical_id}Lambda{index}", "LambdaFunctionArn": item["Function"],
-                "Events": [item["Event"]], "Filter": _key_filter(item.get("Filter"))}))
-        for index, item in enumerate(config.get("QueueConfigurations", [])):
-            target.setdefault("QueueConfigurations", []).append(_without_none({
-                "Id": f"{logical_id}Queue{index}", "QueueArn": item["Queue"],
-                "Events": [item["Event"]], "Filter": _key_filter(item.get("Filter"))}))
-        for index, item in enumerate(config.get("TopicConfigurations", [])):
-            target.setdefault("TopicConfigurations", []).append(_without_none({
-                "Id": f"{logical_id}Topic{index}", "TopicArn": item["Topic"],
-                "Events": [item["Event"]], "Filter": _key_filter(item.get("Filter"))}))
-        if (config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled"):
-            target["EventBridgeConfiguration"] = {}
 
     def _table(self, logical_id: str, props: dict) -> None:
         dynamodb = self.client("dynamodb")
@@ -294,49 +312,34 @@ class Deployer:
         stream = props.get("StreamSpecification")
         if stream:
             kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        if props.get("SSESpecification"):
+            kwargs["SSESpecification"] = {"Enabled": str(props["SSESpecification"].get("SSEEnabled")).lower() == "true"}
         if props.get("Tags"):
             kwargs["Tags"] = props["Tags"]
         table = dynamodb.create_table(**kwargs)["TableDescription"]
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
             self._best_effort(f"{logical_id}.TimeToLiveSpecification", lambda v: dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": bool(v.get("Enabled", True)),
+                TableName=name, TimeToLiveSpecification={"Enabled": str(v.get("Enabled", True)).lower() == "true",
                                                          "AttributeName": v["AttributeName"]}), ttl)
         pitr = props.get("PointInTimeRecoverySpecification")
         if pitr:
             self._best_effort(f"{logical_id}.PointInTimeRecoverySpecification", lambda v: dynamodb.update_continuous_backups(
                 TableName=name, PointInTimeRecoverySpecification={
-                    "PointInTimeRecoveryEnabled": bool(v.get("PointInTimeRecoveryEnabled"))}), pitr)
+                    "PointInTimeRecoveryEnabled": str(v.get("PointInTimeRecoveryEnabled")).lower() == "true"}), pitr)
         for key in set(props) - {"TableName", "KeySchema", "AttributeDefinitions", "BillingMode", "ProvisionedThroughput",
                                  "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification", "Tags",
-                                 "TimeToLiveSpecification", "PointInTimeRecoverySpecification"}:
+                                 "SSESpecification", "TimeToLiveSpecification", "PointInTimeRecoverySpecification"}:
             self._warn(f"{logical_id}.{key} is not applied locally")
         self._set(logical_id, name, Arn=table["TableArn"], StreamArn=table.get("LatestStreamArn"))
-
-    def _simple_table(self, logical_id: str, props: dict) -> None:
-        key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-        kind = {"String": "S", "Number": "N", "Binary": "B"}.get(key.get("Type", "String"), "S")
-        table = {
-            "TableName": props.get("TableName"),
-            "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}],
-        }
-        if props.get("ProvisionedThroughput"):
-            table["ProvisionedThroughput"] = props["ProvisionedThroughput"]
-        else:
-            table["BillingMode"] = "PAY_PER_REQUEST"
-        if props.get("Tags"):
-            table["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
-        self._table(logical_id, {k: v for k, v in table.items() if v is not None})
 
     def _secret(self, logical_id: str, props: dict) -> None:
         secrets = self.client("secretsmanager")
         name = self.name(logical_id, props, "Name", 512)
         kwargs: dict[str, Any] = {"Name": name}
-        if props.get("Description"):
-            kwargs["Description"] = props["Description"]
-        if props.get("Tags"):
-            kwargs["Tags"] = props["Tags"]
+        for key in ("Description", "Tags", "KmsKeyId"):
+            if props.get(key):
+                kwargs[key] = props[key]
         if "SecretString" in props:
             kwargs["SecretString"] = props["SecretString"]
         elif "GenerateSecretString" in props:
@@ -376,14 +379,15 @@ class Deployer:
         self._set(logical_id, arn, TopicArn=arn, TopicName=name)
 
     def _subscription(self, logical_id: str, props: dict) -> None:
-        def subscribe(v: dict) -> None:
+        def subscribe(v: dict) -> dict:
             attributes = {key: json.dumps(v[key]) if isinstance(v[key], dict) else to_text(v[key])
                           for key in ("FilterPolicy", "RawMessageDelivery", "RedrivePolicy") if key in v}
-            self.client("sns").subscribe(TopicArn=v["TopicArn"], Protocol=v["Protocol"],
-                                         Endpoint=v["Endpoint"], Attributes=attributes)
+            return self.client("sns").subscribe(TopicArn=v["TopicArn"], Protocol=v["Protocol"],
+                                                Endpoint=v["Endpoint"], Attributes=attributes)
 
-        self._best_effort(logical_id, subscribe, props)
-        self._set(logical_id, self.name(logical_id, {}, "", 128))
+        answer = self._best_effort(logical_id, subscribe, props)
+        if isinstance(answer, dict):
+            self._set(logical_id, answer["SubscriptionArn"])
 
     def _queue(self, logical_id: str, props: dict) -> None:
         fifo = str(props.get("FifoQueue", "")).lower() == "true"
@@ -398,40 +402,82 @@ class Deployer:
         url = self.client("sqs").create_queue(**kwargs)["QueueUrl"]
         self._set(logical_id, url, Arn=f"arn:aws:sqs:{self.region}:{self.account}:{name}", QueueName=name, QueueUrl=url)
 
+    # --- identity ---------------------------------------------------------------------------------
+
+    def _role(self, logical_id: str, props: dict) -> None:
+        iam = self.client("iam")
+        name = self.name(logical_id, props, "RoleName", 64)
+        trust = props.get("AssumeRolePolicyDocument") or {}
+        kwargs: dict[str, Any] = {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(trust)}
+        for key in ("Path", "Description", "MaxSessionDuration", "Tags"):
+            if props.get(key):
+                kwargs[key] = int(props[key]) if key == "MaxSessionDuration" else props[key]
+        role = iam.create_role(**kwargs)["Role"]
+        self._set(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
+        self._trust[role["Arn"]] = trust
+        for policy in props.get("Policies") or []:
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
+                                PolicyDocument=_policy_json(policy["PolicyDocument"]))
+        for arn in props.get("ManagedPolicyArns") or []:
+            if ":iam::aws:policy/" in arn and not ensure_aws_managed_policy(self.account, arn):
+                self._warn(f"{logical_id}: AWS managed policy {arn} is unknown to moto; not attached")
+                continue
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        if props.get("PermissionsBoundary"):
+            self._warn(f"{logical_id}.PermissionsBoundary is not evaluated locally")
+
+    def _iam_policy(self, logical_id: str, props: dict) -> None:
+        for role in props.get("Roles") or []:
+            self.client("iam").put_role_policy(RoleName=role, PolicyName=props["PolicyName"],
+                                               PolicyDocument=_policy_json(props["PolicyDocument"]))
+        if props.get("Users") or props.get("Groups"):
+            self._warn(f"{logical_id}: only Roles are attached locally")
+        self._set(logical_id, props["PolicyName"])
+
+    def _managed_policy(self, logical_id: str, props: dict) -> None:
+        iam = self.client("iam")
+        kwargs: dict[str, Any] = {"PolicyName": self.name(logical_id, props, "ManagedPolicyName", 128),
+                                  "PolicyDocument": _policy_json(props["PolicyDocument"])}
+        for key in ("Path", "Description"):
+            if props.get(key):
+                kwargs[key] = props[key]
+        arn = iam.create_policy(**kwargs)["Policy"]["Arn"]
+        for role in props.get("Roles") or []:
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        self._set(logical_id, arn, PolicyArn=arn)
+
+    def _check_trust(self, logical_id: str, role_arn: str, service: str) -> None:
+        """AWS refuses a role its service cannot assume (the trust policy must name the service)."""
+        trust = self._trust.get(role_arn)
+        if trust is None:
+            return  # a role from outside the template
+        for statement in _as_list(trust.get("Statement")):
+            actions = _as_list(statement.get("Action"))
+            services = _as_list((statement.get("Principal") or {}).get("Service"))
+            if statement.get("Effect") == "Allow" and service in services and (
+                    "sts:AssumeRole" in actions or "sts:*" in actions or "*" in actions):
+                return
+        raise TemplateError(f"{logical_id}: its role {role_arn} cannot be assumed by {service} (trust policy)")
+
     # --- compute ----------------------------------------------------------------------------------
 
-    def _local_dir(self, logical_id: str, key: str, value: Any) -> Path:
-        if not isinstance(value, str) or value.startswith("s3://"):
-            raise TemplateError(f"{logical_id}.{key} must be a local directory to run locally, got {value!r}")
-        directory = (self.template.base_dir / value).resolve()
-        if not directory.is_dir():
-            raise TemplateError(f"{logical_id}.{key}: {directory} is not a directory")
-        return directory
-
-    def _zip(self, directory: Path) -> bytes:
-        if directory not in self._zips:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for root, dirs, files in os.walk(directory):
-                    dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
-                    for file_name in sorted(files):
-                        if not file_name.endswith(".pyc"):
-                            path = Path(root) / file_name
-                            archive.write(path, path.relative_to(directory).as_posix())
-            self._zips[directory] = buffer.getvalue()
-        return self._zips[directory]
+    def _code_dir(self, logical_id: str, code: dict) -> Path:
+        directory = local_path(code, self.base_dir)
+        if directory is not None:
+            if not directory.is_dir():
+                raise TemplateError(f"{logical_id}: {directory} is not a directory")
+            return directory
+        if isinstance(code.get("ZipFile"), str):  # inline source
+            return self.dispatcher.temporary_dir("inline")
+        raise TemplateError(f"{logical_id}: code must be a local folder (CodeUri/ContentUri) to run locally")
 
     def _layer(self, logical_id: str, props: dict) -> None:
-        key = "ContentUri" if "ContentUri" in props else "Content"
-        directory = self._local_dir(logical_id, key, props.get(key))
-        kwargs: dict[str, Any] = {
-            "LayerName": str(props.get("LayerName") or logical_id),
-            "Content": {"ZipFile": self._zip(directory)},
-        }
-        for source, target in (("CompatibleRuntimes", "CompatibleRuntimes"), ("Description", "Description"),
-                               ("LicenseInfo", "LicenseInfo"), ("CompatibleArchitectures", "CompatibleArchitectures")):
-            if props.get(source):
-                kwargs[target] = props[source]
+        directory = self._code_dir(logical_id, props.get("Content") or {})
+        kwargs: dict[str, Any] = {"LayerName": str(props.get("LayerName") or self.name(logical_id, {}, "", 140)),
+                                  "Content": {"ZipFile": _placeholder_zip()}}
+        for key in ("CompatibleRuntimes", "Description", "LicenseInfo", "CompatibleArchitectures"):
+            if props.get(key):
+                kwargs[key] = props[key]
         arn = self.client("lambda").publish_layer_version(**kwargs)["LayerVersionArn"]
         self._layer_dirs[arn] = directory / "python" if (directory / "python").is_dir() else directory
         self._set(logical_id, arn, LayerVersionArn=arn)
@@ -440,14 +486,16 @@ class Deployer:
         if props.get("PackageType") == "Image":
             self._skip(logical_id, "container-image functions are not emulated")
             return
-        if "InlineCode" in props:
-            raise TemplateError(f"{logical_id}: InlineCode is not supported locally; use CodeUri")
-        code_dir = self._local_dir(logical_id, "CodeUri", props.get("CodeUri"))
-        name = self.name(logical_id, props, "FunctionName", 64)
-        runtime = str(props.get("Runtime", "python3.11"))
-        timeout = int(props.get("Timeout", 3))
-        memory = int(props.get("MemorySize", 128))
+        code = props.get("Code") or {}
+        code_dir = self._code_dir(logical_id, code)
         handler = str(props["Handler"])
+        if isinstance(code.get("ZipFile"), str):
+            (code_dir / f"{handler.rpartition('.')[0] or 'index'}.py").write_text(code["ZipFile"], encoding="utf-8")
+        role_arn = str(props["Role"])
+        self._check_trust(logical_id, role_arn, "lambda.amazonaws.com")
+        name = self.name(logical_id, props, "FunctionName", 64)
+        runtime = str(props.get("Runtime", "python3.12"))
+        timeout, memory = int(props.get("Timeout", 3)), int(props.get("MemorySize", 128))
         variables = {str(k): to_text(v, f"{logical_id} Environment {k}")
                      for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
         layers, layer_dirs = [], []
@@ -459,16 +507,16 @@ class Deployer:
                 self._warn(f"{logical_id}: layer {arn} is not in the template; its packages must be installed locally")
         kwargs: dict[str, Any] = {
             "FunctionName": name, "Runtime": runtime, "Handler": handler, "Timeout": timeout, "MemorySize": memory,
-            "Role": props.get("Role") or self.lambda_role["Arn"], "Code": {"ZipFile": self._zip(code_dir)},
-            "Environment": {"Variables": {**variables, **self.env_overrides}}, "Layers": layers,
-            "TracingConfig": {"Mode": "Active" if props.get("Tracing") == "Active" else "PassThrough"},
+            "Role": role_arn, "Code": {"ZipFile": _placeholder_zip()}, "Layers": layers,
+            "Environment": {"Variables": {**variables, **self.env_overrides}},
         }
-        for key in ("Description", "Architectures", "EphemeralStorage"):
+        for key in ("Description", "Architectures", "EphemeralStorage", "TracingConfig", "DeadLetterConfig"):
             if props.get(key):
                 kwargs[key] = props[key]
         if props.get("Tags"):
-            kwargs["Tags"] = {str(k): str(v) for k, v in props["Tags"].items()}
+            kwargs["Tags"] = {tag["Key"]: str(tag["Value"]) for tag in props["Tags"]}
         arn = self.client("lambda").create_function(**kwargs)["FunctionArn"]
+        credentials = self.enforcement.credentials(role_arn, logical_id)
         environment = {
             **variables,
             # What the Lambda runtime sets; the template cannot override these on AWS either.
@@ -484,23 +532,42 @@ class Deployer:
             # As `sam local invoke` sets it: Powertools turns X-Ray tracing off under it.
             "AWS_SAM_LOCAL": "true",
             **self.env_overrides,
+            **Enforcement.environment(credentials),
         }
         spec = FunctionSpec(logical_id=logical_id, name=name, arn=arn, code_dir=code_dir, handler=handler,
-                            environment=environment, layer_dirs=layer_dirs, timeout=timeout,
-                            memory_size=memory, runtime=runtime)
+                            environment=environment, layer_dirs=layer_dirs, timeout=timeout, memory_size=memory,
+                            runtime=runtime, role_arn=role_arn,
+                            dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn"))
         self.dispatcher.register(spec)
         self.out.functions[logical_id] = spec
         self._set(logical_id, name, Arn=arn)
-        self._collect_events(logical_id)
 
-    def _collect_events(self, logical_id: str) -> None:
-        events = (self.active[logical_id].get("Properties") or {}).get("Events") or {}
-        for event_name, event in events.items():
-            self._events.append(FunctionEvent(owner=logical_id, name=event_name, type=str(event.get("Type")),
-                                              properties=event.get("Properties") or {}))
+    def _permission(self, logical_id: str, props: dict) -> None:
+        kwargs = {"FunctionName": props["FunctionName"], "StatementId": logical_id, "Action": props["Action"],
+                  "Principal": props["Principal"]}
+        for key in ("SourceArn", "SourceAccount"):
+            if props.get(key):
+                kwargs[key] = props[key]
+        self._best_effort(f"{logical_id}.Policy", lambda v: self.client("lambda").add_permission(**v), kwargs)
+        self._set(logical_id, logical_id)
+
+    def _event_invoke_config(self, logical_id: str, props: dict) -> None:
+        kwargs = {key: props[key] for key in ("FunctionName", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                              "DestinationConfig") if key in props}
+        for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+            if key in kwargs:
+                kwargs[key] = int(kwargs[key])
+        self.client("lambda").put_function_event_invoke_config(**kwargs)
+        self._set(logical_id, logical_id)
+
+    def _event_source_mapping(self, logical_id: str, props: dict) -> None:
+        kwargs = {key: props[key] for key in ("EventSourceArn", "FunctionName", "BatchSize", "Enabled",
+                                              "StartingPosition") if key in props}
+        mapping = self._best_effort(logical_id, lambda v: self.client("lambda").create_event_source_mapping(**v), kwargs)
+        if isinstance(mapping, dict):
+            self._set(logical_id, mapping["UUID"], Id=mapping["UUID"])
 
     def _state_machine(self, logical_id: str, props: dict) -> None:
-        serverless = self.active[logical_id]["Type"] == "AWS::Serverless::StateMachine"
         text, yaml_source = self._definition_text(logical_id, props)
         for key, value in (props.get("DefinitionSubstitutions") or {}).items():
             text = text.replace("${" + key + "}", to_text(value, f"{logical_id} DefinitionSubstitutions {key}"))
@@ -510,107 +577,66 @@ class Deployer:
             raise TemplateError(f"{logical_id}: the definition is not valid after substitution: {exc}") from None
         if "${" in text:
             self._warn(f"{logical_id}: the definition still contains ${{...}} placeholders after substitution")
-        name = self.name(logical_id, props, "Name" if serverless else "StateMachineName", 80)
-        kwargs: dict[str, Any] = {
-            "name": name, "definition": json.dumps(definition),
-            "roleArn": props.get("Role" if serverless else "RoleArn") or self.states_role["Arn"],
-            "type": props.get("Type" if serverless else "StateMachineType") or "STANDARD",
-        }
-        tags = props.get("Tags")
-        if isinstance(tags, dict):
-            kwargs["tags"] = [{"key": k, "value": str(v)} for k, v in tags.items()]
-        elif tags:
-            kwargs["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in tags]
+        role_arn = str(props["RoleArn"])
+        self._check_trust(logical_id, role_arn, "states.amazonaws.com")
+        name = self.name(logical_id, props, "StateMachineName", 80)
+        kwargs: dict[str, Any] = {"name": name, "definition": json.dumps(definition), "roleArn": role_arn,
+                                  "type": props.get("StateMachineType") or "STANDARD"}
+        if props.get("Tags"):
+            kwargs["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in props["Tags"]]
+        if props.get("LoggingConfiguration"):
+            kwargs["loggingConfiguration"] = _lower_first(props["LoggingConfiguration"])
+        if props.get("TracingConfiguration"):
+            kwargs["tracingConfiguration"] = _lower_first(props["TracingConfiguration"])
         arn = self.client("stepfunctions").create_state_machine(**kwargs)["stateMachineArn"]
+        self.out.state_machine_roles.setdefault(role_arn, logical_id)
         self._set(logical_id, arn, Arn=arn, Name=name)
-        if serverless:
-            self._collect_events(logical_id)
 
     def _definition_text(self, logical_id: str, props: dict) -> tuple[str, bool]:
         if isinstance(props.get("Definition"), dict):
             return json.dumps(props["Definition"]), False
         if isinstance(props.get("DefinitionString"), str):
             return props["DefinitionString"], False
-        location = props.get("DefinitionUri")
-        if isinstance(location, str) and not location.startswith("s3://"):
-            path = (self.template.base_dir / location).resolve()
-            if not path.is_file():
-                raise TemplateError(f"{logical_id}.DefinitionUri: {path} does not exist")
-            return path.read_text(encoding="utf-8"), path.suffix in (".yaml", ".yml")
-        raise TemplateError(f"{logical_id}: needs Definition, DefinitionString or a local DefinitionUri")
+        path = local_path(props.get("DefinitionS3Location"), self.base_dir)
+        if path is None or not path.is_file():
+            raise TemplateError(f"{logical_id}: needs Definition, DefinitionString or a local DefinitionUri")
+        return path.read_text(encoding="utf-8"), path.suffix in (".yaml", ".yml")
 
     # --- events and schedules ---------------------------------------------------------------------
 
     def _rule(self, logical_id: str, props: dict) -> None:
-        name = self.name(logical_id, props, "Name", 64)
-        self._put_rule(logical_id, name, props, props.get("Targets", []))
-
-    def _put_rule(self, logical_id: str, name: str, rule: dict, targets: list[dict]) -> None:
         events = self.client("events")
-        kwargs: dict[str, Any] = {"Name": name, "State": rule.get("State", "ENABLED")}
-        if rule.get("ScheduleExpression"):
-            kwargs["ScheduleExpression"] = rule["ScheduleExpression"]
-        if rule.get("EventPattern"):
-            pattern = rule["EventPattern"]
+        name = self.name(logical_id, props, "Name", 64)
+        kwargs: dict[str, Any] = {"Name": name, "State": props.get("State", "ENABLED")}
+        for key in ("ScheduleExpression", "Description", "EventBusName", "RoleArn"):
+            if props.get(key):
+                kwargs[key] = props[key]
+        if props.get("EventPattern"):
+            pattern = props["EventPattern"]
             kwargs["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
-        for key in ("Description", "EventBusName"):
-            if rule.get(key):
-                kwargs[key] = rule[key]
         arn = events.put_rule(**kwargs)["RuleArn"]
+        targets = props.get("Targets") or []
         if targets:
-            allowed = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RoleArn")
-            cleaned = [{key: target[key] for key in allowed if key in target} for target in targets]
-            target_kwargs: dict[str, Any] = {"Rule": name, "Targets": cleaned}
-            if rule.get("EventBusName"):
-                target_kwargs["EventBusName"] = rule["EventBusName"]
+            allowed = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RoleArn", "RetryPolicy", "DeadLetterConfig")
+            target_kwargs: dict[str, Any] = {"Rule": name, "Targets": [
+                {key: target[key] for key in allowed if key in target} for target in targets]}
+            if props.get("EventBusName"):
+                target_kwargs["EventBusName"] = props["EventBusName"]
             events.put_targets(**target_kwargs)
         self.out.rules[logical_id] = name
         self._set(logical_id, name, Arn=arn)
 
-    def _wire_event(self, event: FunctionEvent) -> None:
-        props = self.intrinsics.resolve(event.properties)
-        owner_arn = self.out.attributes[event.owner]["Arn"]
-        is_function = event.owner in self.out.functions
-        if event.type == "S3" and is_function:
-            configuration = self._notifications.setdefault(props["Bucket"], {})
-            events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
-            configuration.setdefault("LambdaFunctionConfigurations", []).append(_without_none({
-                "Id": event.logical_id, "LambdaFunctionArn": owner_arn, "Events": events,
-                "Filter": _key_filter(props.get("Filter"))}))
-        elif event.type in ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"):
-            self._event_rule(event, props, owner_arn, is_function)
-        elif event.type == "SNS" and is_function:
-            attributes = {"FilterPolicy": json.dumps(props["FilterPolicy"])} if props.get("FilterPolicy") else {}
-            self.client("sns").subscribe(TopicArn=props["Topic"], Protocol="lambda", Endpoint=owner_arn,
-                                         Attributes=attributes)
-        elif event.type == "SQS" and is_function:
-            self.client("lambda").create_event_source_mapping(
-                EventSourceArn=props["Queue"], FunctionName=owner_arn, BatchSize=int(props.get("BatchSize", 10)),
-                Enabled=bool(props.get("Enabled", True)))
-        else:
-            self._skip(event.logical_id, f"{event.type} events are not emulated")
-
-    def _event_rule(self, event: FunctionEvent, props: dict, owner_arn: str, is_function: bool) -> None:
-        if "State" in props:
-            state = props["State"]
-        else:
-            state = "DISABLED" if str(props.get("Enabled", True)).lower() == "false" else "ENABLED"
-        rule: dict[str, Any] = {"State": state, "Description": props.get("Description")}
-        if event.type in ("Schedule", "ScheduleV2"):
-            rule["ScheduleExpression"] = props.get("Schedule") or props.get("ScheduleExpression")
-        else:
-            rule["EventPattern"] = props.get("Pattern")
-            rule["EventBusName"] = props.get("EventBusName")
-        target: dict[str, Any] = {"Id": f"{event.logical_id}Target"[:64], "Arn": owner_arn}
-        if props.get("Input") is not None:
-            target["Input"] = props["Input"] if isinstance(props["Input"], str) else json.dumps(props["Input"])
-        if props.get("InputPath"):
-            target["InputPath"] = props["InputPath"]
-        if not is_function:
-            target["RoleArn"] = self.states_role["Arn"]
-        name = props.get("Name") or props.get("RuleName") or self.name(event.logical_id, {}, "", 64)
-        self._put_rule(event.logical_id, name, {k: v for k, v in rule.items() if v is not None}, [target])
-        self.out.event_rules.setdefault(event.name, []).append(event.logical_id)
+    def _schedule(self, logical_id: str, props: dict) -> None:
+        name = self.name(logical_id, props, "Name", 64)
+        kwargs: dict[str, Any] = {"Name": name, "ScheduleExpression": props["ScheduleExpression"],
+                                  "FlexibleTimeWindow": props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+                                  "Target": props["Target"]}
+        for key in ("Description", "State", "GroupName", "ScheduleExpressionTimezone"):
+            if props.get(key):
+                kwargs[key] = props[key]
+        arn = self.client("scheduler").create_schedule(**kwargs)["ScheduleArn"]
+        self.out.rules[logical_id] = name
+        self._set(logical_id, name, Arn=arn)
 
     # --- accessories (best-effort) ----------------------------------------------------------------
 
@@ -640,60 +666,112 @@ class Deployer:
         if self._best_effort(logical_id, create, props):
             self._set(logical_id, name, Arn=f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}:*")
 
-    def _role(self, logical_id: str, props: dict) -> None:
-        name = self.name(logical_id, props, "RoleName", 64)
-
-        def create(v: dict) -> dict:
-            kwargs: dict[str, Any] = {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(
-                v.get("AssumeRolePolicyDocument") or LAMBDA_TRUST)}
-            for key in ("Path", "Description"):
-                if v.get(key):
-                    kwargs[key] = v[key]
-            return self.client("iam").create_role(**kwargs)["Role"]
-
-        role = self._best_effort(logical_id, create, props)
-        if role:
-            self._set(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
-
-    def _event_source_mapping(self, logical_id: str, props: dict) -> None:
-        kwargs = {key: props[key] for key in ("EventSourceArn", "FunctionName", "BatchSize", "Enabled",
-                                              "StartingPosition") if key in props}
-        mapping = self._best_effort(logical_id, lambda v: self.client("lambda").create_event_source_mapping(**v), kwargs)
-        if mapping:
-            self._set(logical_id, mapping["UUID"], Id=mapping["UUID"])
-
-    def _best_effort(self, what: str, action: Callable[[Any], Any], value: Any) -> Any:
-        """Run `action(value)`; on failure record why (skipped for a resource, a warning for a property)."""
-        try:
-            return action(value) or True
-        except Exception as exc:  # noqa: BLE001 - accessories must never stop a local deploy
-            reason = f"{type(exc).__name__}: {exc}"
-            if "." in what:
-                self._warn(f"{what} not applied locally ({reason})")
-            else:
-                self._skip(what, f"failed locally ({reason})")
-            return None
-
     _CREATORS: dict[str, Callable[[Deployer, str, dict], None]] = {
         "AWS::S3::Bucket": _bucket,
         "AWS::DynamoDB::Table": _table,
-        "AWS::Serverless::SimpleTable": _simple_table,
         "AWS::SecretsManager::Secret": _secret,
         "AWS::SNS::Topic": _topic,
         "AWS::SNS::Subscription": _subscription,
         "AWS::SQS::Queue": _queue,
-        "AWS::Serverless::LayerVersion": _layer,
+        "AWS::IAM::Role": _role,
+        "AWS::IAM::Policy": _iam_policy,
+        "AWS::IAM::ManagedPolicy": _managed_policy,
         "AWS::Lambda::LayerVersion": _layer,
-        "AWS::Serverless::Function": _function,
-        "AWS::Serverless::StateMachine": _state_machine,
+        "AWS::Lambda::Function": _function,
+        "AWS::Lambda::Permission": _permission,
+        "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
+        "AWS::Lambda::EventSourceMapping": _event_source_mapping,
         "AWS::StepFunctions::StateMachine": _state_machine,
         "AWS::Events::Rule": _rule,
+        "AWS::Scheduler::Schedule": _schedule,
         "AWS::CloudWatch::Alarm": _alarm,
         "AWS::Logs::LogGroup": _log_group,
-        "AWS::IAM::Role": _role,
-        "AWS::Lambda::EventSourceMapping": _event_source_mapping,
     }
 
+    # --- deleting ---------------------------------------------------------------------------------
+
+    def delete(self, rollback: bool = False) -> dict[str, str]:
+        """Delete what this deployment created, newest first, as CloudFormation deletes a stack:
+        DeletionPolicy Retain keeps a resource; RetainExceptOnCreate keeps it too, except when a
+        failed create rolls back. Returns {logical_id: physical id} of what was kept."""
+        kept: dict[str, str] = {}
+        resources = self.out.template.get("Resources") or {}
+        for logical_id in reversed(self.out.created):
+            policy = (resources.get(logical_id) or {}).get("DeletionPolicy", "Delete")
+            if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
+                kept[logical_id] = str(self.out.resources.get(logical_id))
+                continue
+            deleter = _DELETERS.get(self.out.types[logical_id])
+            if deleter is not None:
+                deleter(self, logical_id)
+        self.out.created = []
+        self.dispatcher.forget(self.out.functions.values())
+        return kept
+
+    def _delete_bucket(self, logical_id: str) -> None:
+        s3, name = self.client("s3"), self.out.resources[logical_id]
+        listed = s3.list_object_versions(Bucket=name, MaxKeys=1)
+        if listed.get("Versions") or listed.get("DeleteMarkers"):
+            raise TemplateError(f"{logical_id}: DELETE_FAILED: the bucket {name} is not empty")
+        s3.delete_bucket(Bucket=name)
+
+
+def _delete_by(service: str, call: str, key: str, attribute: str | None = None, **extra: Any) -> Callable:
+    def delete(deployer: Deployer, logical_id: str) -> None:
+        value = deployer.out.attributes[logical_id][attribute] if attribute else deployer.out.resources[logical_id]
+        getattr(deployer.client(service), call)(**{key: value}, **extra)
+
+    return delete
+
+
+def _delete_role(deployer: Deployer, logical_id: str) -> None:
+    iam, name = deployer.client("iam"), deployer.out.resources[logical_id]
+    for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    iam.delete_role(RoleName=name)
+
+
+def _delete_managed_policy(deployer: Deployer, logical_id: str) -> None:
+    iam, arn = deployer.client("iam"), deployer.out.resources[logical_id]
+    for role in iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"]:
+        iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
+    iam.delete_policy(PolicyArn=arn)
+
+
+def _delete_rule(deployer: Deployer, logical_id: str) -> None:
+    events, name = deployer.client("events"), deployer.out.resources[logical_id]
+    ids = [target["Id"] for target in events.list_targets_by_rule(Rule=name)["Targets"]]
+    if ids:
+        events.remove_targets(Rule=name, Ids=ids)
+    events.delete_rule(Name=name)
+
+
+def _delete_layer(deployer: Deployer, logical_id: str) -> None:
+    arn = deployer.out.resources[logical_id]
+    name, version = arn.rsplit(":", 2)[-2:]
+    deployer.client("lambda").delete_layer_version(LayerName=name, VersionNumber=int(version))
+
+
+_DELETERS: dict[str, Callable[[Deployer, str], None]] = {
+    "AWS::S3::Bucket": Deployer._delete_bucket,
+    "AWS::DynamoDB::Table": _delete_by("dynamodb", "delete_table", "TableName"),
+    # CloudFormation deletes a secret without a recovery window (its name is free again at once).
+    "AWS::SecretsManager::Secret": _delete_by("secretsmanager", "delete_secret", "SecretId",
+                                              ForceDeleteWithoutRecovery=True),
+    "AWS::SNS::Topic": _delete_by("sns", "delete_topic", "TopicArn"),
+    "AWS::SQS::Queue": _delete_by("sqs", "delete_queue", "QueueUrl"),
+    "AWS::IAM::Role": _delete_role,
+    "AWS::IAM::ManagedPolicy": _delete_managed_policy,
+    "AWS::Lambda::LayerVersion": _delete_layer,
+    "AWS::Lambda::Function": _delete_by("lambda", "delete_function", "FunctionName"),
+    "AWS::StepFunctions::StateMachine": _delete_by("stepfunctions", "delete_state_machine", "stateMachineArn"),
+    "AWS::Events::Rule": _delete_rule,
+    "AWS::Scheduler::Schedule": _delete_by("scheduler", "delete_schedule", "Name"),
+    "AWS::CloudWatch::Alarm": lambda d, lid: d.client("cloudwatch").delete_alarms(AlarmNames=[d.out.resources[lid]]),
+    "AWS::Logs::LogGroup": _delete_by("logs", "delete_log_group", "logGroupName"),
+}
 
 _ALARM_KEYS = frozenset({
     "AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
@@ -703,13 +781,48 @@ _ALARM_KEYS = frozenset({
 })
 
 
+def _policy_json(document: dict) -> str:
+    """IAM reads a document without Version as 2008-10-17 (the same, without policy variables);
+    moto refuses it, so it gets the current version."""
+    return json.dumps({"Version": "2012-10-17", **document})
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _lower_first(value: Any) -> Any:
+    """CloudFormation's PascalCase keys -> the Step Functions API's camelCase."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _lower_first(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lower_first(item) for item in value]
+    return value
+
+
 def _without_none(mapping: dict) -> dict:
     return {key: value for key, value in mapping.items() if value is not None}
 
 
-def _key_filter(sam_filter: dict | None) -> dict | None:
-    """SAM/CFN `Filter: {S3Key: {Rules: [{Name, Value}]}}` -> the API's `Filter.Key.FilterRules`."""
-    rules = ((sam_filter or {}).get("S3Key") or {}).get("Rules") or []
+def _notifications(logical_id: str, config: dict) -> dict:
+    """CloudFormation's NotificationConfiguration in the S3 API's shape."""
+    out: dict[str, Any] = {}
+    for kind, api_kind, target_key, api_target in (
+            ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+            ("QueueConfigurations", "QueueConfigurations", "Queue", "QueueArn"),
+            ("TopicConfigurations", "TopicConfigurations", "Topic", "TopicArn")):
+        for index, item in enumerate(config.get(kind) or []):
+            out.setdefault(api_kind, []).append(_without_none({
+                "Id": f"{logical_id}{kind.removesuffix('Configurations')}{index}", api_target: item[target_key],
+                "Events": [item["Event"]], "Filter": _key_filter(item.get("Filter"))}))
+    if str((config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled")).lower() == "true":
+        out["EventBridgeConfiguration"] = {}
+    return out
+
+
+def _key_filter(cfn_filter: dict | None) -> dict | None:
+    """CloudFormation's `Filter: {S3Key: {Rules: [{Name, Value}]}}` -> the API's `Filter.Key.FilterRules`."""
+    rules = ((cfn_filter or {}).get("S3Key") or {}).get("Rules") or []
     if not rules:
         return None
     # moto matches only lower-case rule names; AWS accepts either case.

@@ -13,7 +13,10 @@ with a call to the handler, imported from the function's source directory:
 - the handler sees its function's environment through the thread-local `os.environ` overlay;
 - a raised exception becomes Lambda's error payload, `errorType` = the exception class name, so
   ASL Retry/Catch match on it exactly as on AWS; results are JSON-serialised as Lambda does
-  (Decimal -> float; anything else unserialisable -> `Runtime.MarshalError`).
+  (Decimal -> float; anything else unserialisable -> `Runtime.MarshalError`);
+- asynchronous invocations (S3 notifications, `invoke_async`) are retried as Lambda retries them
+  (1 + MaximumRetryAttempts, default 2, without the minutes between tries) and, when every try
+  failed, delivered to the function's on-failure destination or dead-letter queue.
 
 These are private moto APIs: moto is pinned (pyproject.toml).
 """
@@ -68,7 +71,9 @@ class FunctionSpec:
     layer_dirs: list[Path] = field(default_factory=list)
     timeout: int = 3
     memory_size: int = 128
-    runtime: str = "python3.11"
+    runtime: str = "python3.12"
+    role_arn: str = ""
+    dead_letter_arn: str | None = None  # DeadLetterConfig.TargetArn
 
 
 class LambdaContext:
@@ -146,6 +151,8 @@ class Dispatcher:
         self._idle = threading.Condition()
         self._closing = False
         self._saved: dict[str, Any] = {}
+        # deliver(spec, target ARN, message, dead_letter attributes | None): set by the session.
+        self.deliver: Any = None
 
     # --- registry ---------------------------------------------------------------------------------
 
@@ -158,6 +165,21 @@ class Dispatcher:
 
     def spec(self, name: str) -> FunctionSpec | None:
         return self._specs.get(name)
+
+    def forget(self, specs: Any) -> None:
+        """Unregister deleted functions (their loaded modules go with them)."""
+        with self._lock:
+            for spec in specs:
+                self._specs.pop(spec.name, None)
+                self._loaded.pop(spec.name, None)
+                if self._owner == spec.name:
+                    self._owner = None
+
+    def temporary_dir(self, prefix: str) -> Path:
+        """A temporary directory removed by `cleanup()`."""
+        directory = tempfile.TemporaryDirectory(prefix=f"tiktok-sync-{prefix}-")
+        self._tempdirs.append(directory)
+        return Path(directory.name)
 
     # --- moto patch -------------------------------------------------------------------------------
 
@@ -198,15 +220,18 @@ class Dispatcher:
 
     # --- invocation -------------------------------------------------------------------------------
 
-    def call(self, spec: FunctionSpec, event: Any) -> tuple[str, bool]:
-        """Run the handler on `event`; returns (payload JSON, errored). Records the invocation."""
-        request_id = str(uuid.uuid4())
+    def call(self, spec: FunctionSpec, event: Any, request_id: str | None = None,
+             **details: Any) -> tuple[str, bool]:
+        """Run the handler on `event`; returns (payload JSON, errored). Records the invocation
+        (with `details`, e.g. the try of an asynchronous invocation)."""
+        request_id = request_id or str(uuid.uuid4())
         record: dict[str, Any] = {
             "function": spec.logical_id,
             "function_name": spec.name,
             "request_id": request_id,
             "event": _json_copy(event),
             "thread": threading.current_thread().name,
+            **details,
         }
         started = time.perf_counter()
         with self._idle:
@@ -256,6 +281,46 @@ class Dispatcher:
     @staticmethod
     def _failed(error: dict) -> tuple[str, dict]:
         return json.dumps(error), error
+
+    def invoke_async(self, function: Any, event: Any) -> None:
+        """An asynchronous invocation of the moto function `function`, as Lambda runs one: tries,
+        then the OnSuccess / OnFailure destination (EventInvokeConfig) or the dead-letter queue."""
+        spec = self._specs.get(function.function_name) or self._spec_from_moto(function)
+        config = function.event_invoke_config[0].config if function.event_invoke_config else {}
+        tries = 1 + int(config.get("MaximumRetryAttempts", 2))
+        destinations = config.get("DestinationConfig") or {}
+        request_id = str(uuid.uuid4())
+        for attempt in range(1, tries + 1):
+            payload, errored = self.call(spec, event, request_id, invocation_type="Event", attempt=attempt)
+            if not errored:
+                target = (destinations.get("OnSuccess") or {}).get("Destination")
+                if target:
+                    self._deliver(spec, target, _destination_record(spec, request_id, event, payload, attempt, "Success"))
+                return
+        target = (destinations.get("OnFailure") or {}).get("Destination")
+        if target:
+            self._deliver(spec, target, _destination_record(spec, request_id, event, payload, tries, "RetriesExhausted"))
+        elif spec.dead_letter_arn:
+            error = json.loads(payload)
+            self._deliver(spec, spec.dead_letter_arn, event, dead_letter={
+                "RequestID": request_id, "ErrorCode": "200", "ErrorMessage": str(error.get("errorMessage", ""))[:1024]})
+        else:
+            log.warning("%s: an asynchronous invocation failed %d times and was dropped (no destination)",
+                        spec.logical_id, tries)
+
+    def _deliver(self, spec: FunctionSpec, target: str, message: Any, dead_letter: dict | None = None) -> None:
+        """Send with the function's own credentials, as Lambda does (its role needs the permission)."""
+        try:
+            if self.deliver is None:
+                raise RuntimeError("no delivery set up")
+            self.deliver(spec, target, message, dead_letter)
+        except Exception as exc:  # noqa: BLE001 - Lambda counts it (DestinationDeliveryFailures) and moves on
+            log.warning("%s: could not deliver to %s: %s", spec.logical_id, target, exc)
+            self.invocations.append({"function": spec.logical_id, "function_name": spec.name,
+                                     "destination": target, "delivery_error": f"{type(exc).__name__}: {exc}"})
+            return
+        self.invocations.append({"function": spec.logical_id, "function_name": spec.name, "destination": target,
+                                 "delivered": message})
 
     # --- handler modules --------------------------------------------------------------------------
 
@@ -412,17 +477,34 @@ class Dispatcher:
                 logical_id=function.function_name, name=function.function_name, arn=function.function_arn,
                 code_dir=code_dir, handler=function.handler, environment=environment, layer_dirs=layer_dirs,
                 timeout=int(function.timeout or 3), memory_size=int(function.memory_size or 128),
+                role_arn=str(function.role or ""),
             )
             self.register(spec)
             return spec
 
     def _unzip(self, data: bytes | None, prefix: str) -> Path:
-        directory = tempfile.TemporaryDirectory(prefix=f"tiktok-sync-{prefix}-")
-        self._tempdirs.append(directory)
+        directory = self.temporary_dir(prefix)
         if data:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                archive.extractall(directory.name)
-        return Path(directory.name)
+                archive.extractall(directory)
+        return directory
+
+
+def _destination_record(spec: FunctionSpec, request_id: str, event: Any, payload: str, tries: int,
+                        condition: str) -> dict:
+    """The invocation record Lambda sends to a destination."""
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {"requestId": request_id, "functionArn": f"{spec.arn}:$LATEST", "condition": condition,
+                           "approximateInvokeCount": tries},
+        "requestPayload": _json_copy(event),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "responsePayload": json.loads(payload),
+    }
+    if condition != "Success":
+        record["responseContext"]["functionError"] = "Unhandled"
+    return record
 
 
 def _json_copy(event: Any) -> Any:

@@ -6,7 +6,8 @@ process, often at the same time in moto's worker threads. While installed, `os.e
 top of the real environment; any other thread sees the real environment unchanged.
 `os.getenv`, `os.environ.get`, `os.environ[...]`, `in`, iteration and `copy()` all honour the layer.
 
-Limit: threads a handler starts itself do not inherit its layer (they see the real environment).
+Threads a handler starts (a thread pool in the report step, say) inherit its layer, as threads
+of a Lambda process share its environment; threads moto starts (executions, Map items) do not.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ class EnvironOverlay(MutableMapping):
 
     def _layer(self) -> dict | None:
         stack = getattr(self._local, "stack", None)
-        return stack[-1] if stack else None
+        if stack:
+            return stack[-1]
+        return getattr(threading.current_thread(), _INHERITED, None)
+
+    def current(self) -> dict | None:
+        """This thread's layer (None outside any)."""
+        return self._layer()
 
     @contextmanager
     def layer(self, variables: Mapping[str, str]):
@@ -97,6 +104,8 @@ class EnvironOverlay(MutableMapping):
 
 
 _install_lock = threading.Lock()
+_INHERITED = "_tiktok_sync_local_environ_layer"
+_original_start = threading.Thread.start
 
 
 def install() -> EnvironOverlay:
@@ -106,11 +115,22 @@ def install() -> EnvironOverlay:
             raise RuntimeError("an environment overlay is already installed")
         overlay = EnvironOverlay(os.environ)
         os.environ = overlay  # type: ignore[assignment]  # noqa: B003 - replacing, on purpose
+
+        def start(thread: threading.Thread) -> None:
+            target = getattr(thread, "_target", None)
+            if not str(getattr(target, "__module__", "") or "").startswith("moto."):
+                layer = overlay.current()
+                if layer is not None:
+                    setattr(thread, _INHERITED, layer)
+            _original_start(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign]
         return overlay
 
 
 def uninstall(overlay: EnvironOverlay) -> None:
-    """Put the real `os.environ` back."""
+    """Put the real `os.environ` (and `Thread.start`) back."""
     with _install_lock:
         if os.environ is overlay:
+            threading.Thread.start = _original_start  # type: ignore[method-assign]
             os.environ = overlay.real  # type: ignore[assignment]  # noqa: B003

@@ -29,12 +29,13 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition")
 
 
-def pseudo_parameters(region: str, account_id: str, stack_name: str) -> dict[str, Any]:
+def pseudo_parameters(region: str, account_id: str, stack_name: str, stack_id: str | None = None) -> dict[str, Any]:
     return {
         "AWS::Region": region,
         "AWS::AccountId": account_id,
         "AWS::StackName": stack_name,
-        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/00000000-0000-0000-0000-000000000000",
+        "AWS::StackId": stack_id or
+        f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/00000000-0000-0000-0000-000000000000",
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
         "AWS::NotificationARNs": [],

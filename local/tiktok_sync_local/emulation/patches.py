@@ -2,7 +2,13 @@
 
 - `RetrySleep`: the ASL Retry interval is a real `time.sleep` in `retrier_decl`; scale or replace it.
 - `InterpreterClients`: the interpreter builds a new boto3 client for every Task and every Map item
-  (about 15 ms each, most of a Distributed Map's per-item cost); share one per service instead.
+  (about 15 ms each, most of a Distributed Map's per-item cost), signed with dummy keys; share one
+  per service and execution role instead, signed with that role's credentials (so IAM judges the
+  state machine's role, as in AWS).
+- `AsyncS3Invocations`: an S3 notification is an asynchronous invocation in AWS (retried, then sent
+  to the on-failure destination); moto calls the function once and swallows its error.
+- `SharedBotocoreData`: every boto3 Session loads and parses botocore's service models again
+  (~1 s for a stack's functions, each with its own copy of the library); sessions share one loader.
 - `S3Events`: moto's S3 event record encodes "/" in the key as "%2F" and has no `versionId` or
   `sequencer`; AWS keeps "/" (`quote_plus(key, safe="/")`), and sends `versionId` for a versioned
   bucket and a `sequencer` always. Records are made to look like AWS's.
@@ -96,23 +102,37 @@ _CLIENT_USERS = [
 
 
 class InterpreterClientsPatch:
-    """Share one boto3 client per (region, service) among the interpreter's threads (clients are thread-safe)."""
+    """One boto3 client per (region, service, execution role) for the interpreter's threads (clients
+    are thread-safe), signed with the role's credentials from `credentials(role_arn)` (None: moto's
+    dummy keys)."""
 
-    def __init__(self) -> None:
+    def __init__(self, credentials: Callable[[str], dict[str, str] | None] = lambda role_arn: None) -> None:
         self._patched: list[tuple[Any, Any]] = []
+        self.credentials = credentials
 
     def install(self) -> None:
         from moto.stepfunctions.parser.asl.utils import boto_client
 
         original = boto_client.boto_client_for
-        cache: dict[tuple[str, str], Any] = {}
+        cache: dict[tuple[str, str, str], Any] = {}
         lock = threading.Lock()
+        patch = self
 
         def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            role_arn = str(getattr(state_credentials, "role_arn", "") or "")
             with lock:
-                key = (region, service)
+                key = (region, service, role_arn)
                 if key not in cache:
-                    cache[key] = original(region=region, service=service, state_credentials=state_credentials)
+                    client = original(region=region, service=service, state_credentials=state_credentials)
+                    creds = patch.credentials(role_arn) if role_arn else None
+                    if creds:
+                        import boto3
+
+                        client = boto3.client(
+                            service, region_name=region, aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                            config=client.meta.config)
+                    cache[key] = client
                 return cache[key]
 
         for name in _CLIENT_USERS:
@@ -165,3 +185,221 @@ class S3EventsPatch:
 
         notifications._get_s3_event = self._saved
         self._saved = None
+
+
+class AsyncS3InvocationsPatch:
+    """S3 notifications invoke the function asynchronously through `invoke_async(function, event)`."""
+
+    def __init__(self, invoke_async: Callable[[Any, Any], None]) -> None:
+        self.invoke_async = invoke_async
+        self._saved: Any = None
+
+    def install(self) -> None:
+        import json
+
+        from moto.s3 import notifications
+
+        patch = self
+
+        def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+            from moto.awslambda.utils import get_backend
+
+            try:
+                function = get_backend(account_id, region_name).get_function(fn_arn)
+            except Exception:  # noqa: BLE001 - as AWS: a notification to a missing function goes nowhere
+                return
+            patch.invoke_async(function, json.loads(json.dumps(event_body)))
+
+        self._saved = notifications._invoke_awslambda
+        notifications._invoke_awslambda = invoke_awslambda
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.s3 import notifications
+
+        notifications._invoke_awslambda = self._saved
+        self._saved = None
+
+
+_shared_loader: Any = None
+
+
+class SharedBotocoreDataPatch:
+    """botocore Sessions without their own data path share one (caching) loader of service models."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from botocore import loaders
+        from botocore.session import Session
+
+        global _shared_loader
+        if _shared_loader is None:
+            _shared_loader = loaders.create_loader()
+        shared = _shared_loader
+
+        def register_data_loader(session: Any) -> None:
+            def loader() -> Any:
+                path = session.get_config_variable("data_path")
+                return shared if not path else loaders.create_loader(path)
+
+            session._components.lazy_register_component("data_loader", loader)
+
+        self._saved = Session.__dict__["_register_data_loader"]
+        Session._register_data_loader = register_data_loader
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from botocore.session import Session
+
+        Session._register_data_loader = self._saved
+        self._saved = None
+
+
+class PerFunctionGlobalsPatch:
+    """Process-wide caches of shared packages, kept per function as each Lambda function is its own
+    process: boto3's default session (its credentials are resolved once) and Powertools' default
+    parameter providers (each holds a boto3 client). Otherwise the first function to use one would
+    lend its role's credentials to every other function.
+
+    `function()` names the function the current thread runs (None outside handlers: unchanged).
+    """
+
+    def __init__(self, function: Callable[[], str | None]) -> None:
+        self.function = function
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Any] = {}
+        self._providers: dict[str, dict] = {}
+        self._saved_session: Any = None
+        self._saved_providers: list[tuple[Any, Any]] = []
+
+    def install(self) -> None:
+        import importlib.util
+        import sys
+
+        import boto3
+
+        patch = self
+        original = boto3._get_default_session
+
+        def get_default_session() -> Any:
+            name = patch.function()
+            if name is None:
+                return original()
+            with patch._lock:
+                if name not in patch._sessions:
+                    patch._sessions[name] = boto3.session.Session()
+                return patch._sessions[name]
+
+        self._saved_session = original
+        boto3._get_default_session = get_default_session
+        if importlib.util.find_spec("aws_lambda_powertools") is None:
+            return
+        from aws_lambda_powertools.utilities.parameters import constants
+
+        shared = constants.DEFAULT_PROVIDERS
+        proxy = _PerFunctionDict(self, shared)
+        for module in [m for n, m in list(sys.modules.items()) if n.startswith("aws_lambda_powertools.utilities.parameters")]:
+            if getattr(module, "DEFAULT_PROVIDERS", None) is shared:
+                module.DEFAULT_PROVIDERS = proxy
+                self._saved_providers.append((module, shared))
+
+    def uninstall(self) -> None:
+        if self._saved_session is not None:
+            import boto3
+
+            boto3._get_default_session = self._saved_session
+            self._saved_session = None
+        for module, shared in self._saved_providers:
+            module.DEFAULT_PROVIDERS = shared
+        self._saved_providers = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every function's globals (the next invocations are cold starts)."""
+        with self._lock:
+            self._sessions.clear()
+            self._providers.clear()
+
+
+class _PerFunctionDict(dict):
+    """`DEFAULT_PROVIDERS` with one dict per function (the shared one outside handlers)."""
+
+    def __init__(self, patch: PerFunctionGlobalsPatch, shared: dict) -> None:
+        super().__init__()
+        self._patch = patch
+        self._shared = shared
+
+    def _current(self) -> dict:
+        name = self._patch.function()
+        if name is None:
+            return self._shared
+        with self._patch._lock:
+            return self._patch._providers.setdefault(name, {})
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._current()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._current()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._current()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._current()
+
+    def __iter__(self) -> Any:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._current().get(key, default)
+
+    def clear(self) -> None:
+        self._current().clear()
+
+    def items(self) -> Any:
+        return self._current().items()
+
+    def keys(self) -> Any:
+        return self._current().keys()
+
+    def values(self) -> Any:
+        return self._current().values()
+
+
+def lazy_moto_batch() -> None:
+    """Import `moto.batch` without its models until they are asked for.
+
+    moto's Step Functions interpreter imports `moto.batch.utils` for one enum (its Batch task
+    support); the package's `__init__` imports `moto.batch.models`, which imports all of
+    `moto.ec2`: about 1 s (2.5 s on a busy machine) of every session start, for a service this
+    stack never uses. The package is registered with a module `__getattr__` that imports the
+    models on first use of `moto.batch.batch_backends` (what moto's backend lookup reads), so
+    everything behaves as before, later. Process-wide and permanent (an import cannot be undone),
+    and a no-op once `moto.batch` is imported.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - PEP 562 module attribute hook
+        if name == "batch_backends":
+            return importlib.import_module("moto.batch.models").batch_backends
+        raise AttributeError(f"module 'moto.batch' has no attribute {name!r}")
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package

@@ -7,9 +7,11 @@
 
 Entering starts `mock_aws` with Step Functions execution on and Docker off, sets dummy credentials
 and the region, swaps `os.environ` for the thread-local overlay, installs the in-process Lambda
-dispatch and deploys the template. Leaving stops running executions, waits for in-flight handlers,
-and undoes every process-wide change, so sessions can follow one another in one process (one at
-a time: moto's mock is process-wide).
+dispatch and IAM enforcement, and deploys the template (translated by SAM's transform). `delete()`
+deletes the stack as CloudFormation would (DeletionPolicy honoured) and `deploy()` creates it
+again. Leaving stops running executions, waits for in-flight handlers, and undoes every
+process-wide change, so sessions can follow one another in one process (one at a time: moto's mock
+is process-wide).
 """
 
 from __future__ import annotations
@@ -29,8 +31,19 @@ from . import environ
 from .deploy import Deployer, Deployment
 from .dispatch import Dispatcher, FunctionSpec
 from .errors import EmulationError, LambdaInvokeError
-from .patches import ExecutionNamesPatch, InterpreterClientsPatch, RetrySleep, RetrySleepPatch, S3EventsPatch
-from .template import Template
+from .iam import Enforcement
+from .patches import (
+    AsyncS3InvocationsPatch,
+    ExecutionNamesPatch,
+    InterpreterClientsPatch,
+    PerFunctionGlobalsPatch,
+    RetrySleep,
+    RetrySleepPatch,
+    S3EventsPatch,
+    SharedBotocoreDataPatch,
+    lazy_moto_batch,
+)
+from .template import load_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -43,6 +56,7 @@ _NOISY_LOGGERS = {
     "moto.awslambda": logging.WARNING,
     "moto.s3": logging.WARNING,
     "moto.events": logging.WARNING,
+    "samtranslator": logging.ERROR,  # "There are unpublished metrics" on every transform
 }
 
 _DUMMY_ENV = {
@@ -72,20 +86,32 @@ class LocalAws:
         region: str = "us-east-1",
         env_overrides: dict[str, str] | None = None,
         retry_sleep: RetrySleep = None,
+        enforce_iam: bool = True,
+        stack_uuid: str | None = None,
     ):
         self.template_path = Path(template_path)
+        self.stack_uuid = stack_uuid
+        self.enforce_iam = enforce_iam
         self.stack_name = stack_name
         self.region = region
         self.account_id = ACCOUNT_ID
         self._parameter_overrides = dict(parameters or {})
         self._env_overrides = dict(env_overrides or {})
         self.deployment: Deployment | None = None
+        self._deployer: Deployer | None = None
         self._mock: Any = None
         self._overlay: environ.EnvironOverlay | None = None
         self._dispatcher: Dispatcher | None = None
+        self._enforcement: Enforcement | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_levels: dict[str, int] = {}
-        self._patches = [RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), InterpreterClientsPatch(), S3EventsPatch()]
+        self._function_clients: dict[tuple[str, str], Any] = {}
+        self._globals = PerFunctionGlobalsPatch(self._current_function)
+        self._patches: list[Any] = [self._globals,
+            SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
+            InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(),
+            AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
+        ]
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -97,21 +123,45 @@ class LocalAws:
             _active_session = self
         try:
             self._start()
-            template = Template.load(self.template_path)
-            self.deployment = Deployer(
-                template, client=self.client, dispatcher=self._dispatcher, stack_name=self.stack_name,
-                region=self.region, account_id=self.account_id, parameters=self._parameter_overrides,
-                env_overrides=self._env_overrides,
-            ).deploy()
+            self.deploy()
         except BaseException:
             self._stop()
             raise
         return self
 
+    def deploy(self, parameters: dict[str, Any] | None = None) -> Deployment:
+        """Create the stack (again, after `delete()`); `parameters` change the session's values."""
+        if self._dispatcher is None:
+            raise EmulationError("LocalAws is not entered (use it as a context manager)")
+        if self.deployment is not None:
+            raise EmulationError("the stack is deployed; delete() it first")
+        self._parameter_overrides.update(parameters or {})
+        self._deployer = Deployer(
+            load_template(self.template_path), self.template_path.resolve().parent, client=self.client,
+            dispatcher=self._dispatcher, enforcement=self._enforcement, stack_name=self.stack_name,
+            region=self.region, account_id=self.account_id, parameters=self._parameter_overrides,
+            env_overrides=self._env_overrides, stack_uuid=self.stack_uuid,
+        )
+        self.deployment = self._deployer.deploy()
+        return self.deployment
+
+    def delete(self) -> dict[str, str]:
+        """Delete the stack as CloudFormation does (DeletionPolicy Retain / RetainExceptOnCreate keep
+        a resource); returns {logical_id: physical id} of what was kept."""
+        deployer = self._deployer
+        if deployer is None or self.deployment is None:
+            raise EmulationError("no stack is deployed")
+        kept = deployer.delete()
+        self.deployment, self._deployer = None, None
+        self._enforcement.forget()
+        self._function_clients.clear()
+        return kept
+
     def __exit__(self, *exc_info: Any) -> None:
         self._stop()
 
     def _start(self) -> None:
+        lazy_moto_batch()
         from moto import mock_aws
 
         self._saved_env = {}
@@ -131,6 +181,10 @@ class LocalAws:
         self._overlay = environ.install()
         self._dispatcher = Dispatcher(self._overlay)
         self._dispatcher.install()
+        self._dispatcher.deliver = self._deliver
+        self._enforcement = Enforcement(region=self.region, account_id=self.account_id, enabled=self.enforce_iam,
+                                        sts_client=lambda: self.client("sts"))
+        self._enforcement.install()
         for patch in self._patches:
             patch.install()
 
@@ -145,6 +199,8 @@ class LocalAws:
             try:
                 for patch in reversed(self._patches):
                     patch.uninstall()
+                if self._enforcement is not None:
+                    self._enforcement.uninstall()
                 if self._dispatcher is not None:
                     self._dispatcher.uninstall()
                     self._dispatcher.cleanup()
@@ -164,6 +220,7 @@ class LocalAws:
                 for name, level in self._saved_levels.items():
                     logging.getLogger(name).setLevel(level)
                 self._saved_levels = {}
+                self._function_clients = {}
                 with _active_lock:
                     if _active_session is self:
                         _active_session = None
@@ -235,9 +292,23 @@ class LocalAws:
         return self._deployed().functions
 
     @property
+    def iam(self) -> Enforcement:
+        """IAM enforcement: `iam.denials` lists every call a role was refused; `iam.enabled`."""
+        if self._enforcement is None:
+            raise EmulationError("LocalAws is not entered (use it as a context manager)")
+        return self._enforcement
+
+    @property
+    def template(self) -> dict:
+        """The CloudFormation template deployed (SAM's transform of template.yaml)."""
+        return self._deployed().template
+
+    @property
     def invocations(self) -> list[dict]:
         """Every handler run: {function (logical id), function_name, request_id, event, result | error,
-        thread, seconds}. Never holds environment values; only what the event and result held."""
+        thread, seconds} (+ invocation_type "Event" and attempt for asynchronous tries), and every
+        destination delivery {function, destination, delivered | delivery_error}. Never holds
+        environment values; only what the event and result held."""
         return self._dispatcher.invocations if self._dispatcher else []
 
     # --- using it ---------------------------------------------------------------------------------
@@ -262,12 +333,13 @@ class LocalAws:
         spec = self._deployed().functions.get(function)
         return spec.name if spec else function
 
-    def invoke(self, function: str, event: Any = None) -> Any:
-        """Invoke a function (logical id or name) through `lambda.invoke`; returns the handler's result.
+    def invoke(self, function: str, event: Any = None, *, client: Any = None) -> Any:
+        """Invoke a function (logical id or name) through `lambda.invoke` (with `client`, e.g. one
+        signed by a role; default: the developer's); returns the handler's result.
 
         Raises LambdaInvokeError(error_type, message) when the handler raised.
         """
-        response = self.client("lambda").invoke(
+        response = (client or self.client("lambda")).invoke(
             FunctionName=self._function_name(function), Payload=json.dumps({} if event is None else event).encode())
         payload = response["Payload"].read()
         result = json.loads(payload) if payload else None
@@ -277,52 +349,94 @@ class LocalAws:
         return result
 
     def fire_rule(self, rule: str, event: dict | None = None) -> list[dict]:
-        """Deliver one event to every target of a rule.
+        """Deliver one event to every target of a rule or schedule.
 
-        `rule` is a logical id (an `AWS::Events::Rule`, or SAM's `<Owner><EventName>` for a
-        function's or state machine's Schedule/ScheduleV2/EventBridgeRule event), a SAM event
-        name when only one resource has an event of that name, or the rule's name.
+        `rule` is a logical id (an `AWS::Events::Rule` or `AWS::Scheduler::Schedule`, such as SAM's
+        `<Owner><EventName>` for a function's or state machine's Schedule/ScheduleV2/EventBridgeRule
+        event), a SAM event name when only one resource has an event of that name, or the name.
 
         moto never fires schedules and cannot deliver to Lambda / Step Functions targets, so this
         does what EventBridge would: a target's `Input` if it has one, else `event` (or, by
         default, a synthetic "Scheduled Event"). Lambda targets are invoked synchronously and
-        raise LambdaInvokeError on a handler error; state machine targets are started.
-        Disabled rules fire too (this is an explicit request). Returns, per target,
-        `{"Id", "Arn", "result"}` or `{"Id", "Arn", "executionArn"}`.
+        raise LambdaInvokeError on a handler error; state machine targets are started with the
+        target's role (which needs states:StartExecution, as in AWS). Disabled rules fire too
+        (this is an explicit request). Returns, per target, `{"Id", "Arn", "result"}` or
+        `{"Id", "Arn", "executionArn"}`.
         """
         deployment = self._deployed()
-        if rule in deployment.rules:
-            name = deployment.rules[rule]
-        elif len(deployment.event_rules.get(rule, [])) == 1:
-            name = deployment.rules[deployment.event_rules[rule][0]]
+        logical_id = rule if rule in deployment.rules else (
+            deployment.event_rules[rule][0] if len(deployment.event_rules.get(rule, [])) == 1 else None)
+        name = deployment.rules[logical_id] if logical_id else rule
+        if logical_id and deployment.types.get(logical_id) == "AWS::Scheduler::Schedule":
+            schedule = self.client("scheduler").get_schedule(Name=name)
+            arn, targets = schedule["Arn"], [{"Id": name, **schedule["Target"]}]
         else:
-            name = rule
-        events = self.client("events")
-        described = events.describe_rule(Name=name)
+            arn = self.client("events").describe_rule(Name=name)["Arn"]
+            targets = self.client("events").list_targets_by_rule(Rule=name)["Targets"]
         payload = event if event is not None else {
             "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
             "account": self.account_id, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region, "resources": [described["Arn"]], "detail": {},
+            "region": self.region, "resources": [arn], "detail": {},
         }
         outcomes = []
-        for target in events.list_targets_by_rule(Rule=name)["Targets"]:
+        for target in targets:
             if "Input" in target:
                 target_event = json.loads(target["Input"])
             elif target.get("InputPath"):
                 target_event = _input_path(payload, target["InputPath"])
             else:
                 target_event = payload
-            arn = target["Arn"]
-            outcome: dict[str, Any] = {"Id": target["Id"], "Arn": arn}
-            if ":states:" in arn:
-                outcome["executionArn"] = self.client("stepfunctions").start_execution(
-                    stateMachineArn=arn, input=json.dumps(target_event))["executionArn"]
-            elif ":lambda:" in arn:
-                outcome["result"] = self.invoke(arn.split(":function:")[1].split(":")[0], target_event)
+            outcome: dict[str, Any] = {"Id": target["Id"], "Arn": target["Arn"]}
+            if ":states:" in target["Arn"]:
+                sfn = self.client_as(target["RoleArn"], logical_id or name, "stepfunctions") \
+                    if target.get("RoleArn") else self.client("stepfunctions")
+                outcome["executionArn"] = sfn.start_execution(
+                    stateMachineArn=target["Arn"], input=json.dumps(target_event))["executionArn"]
+            elif ":lambda:" in target["Arn"]:
+                # EventBridge Scheduler invokes with the schedule's role; a rule, by the function's policy.
+                client = self.client_as(target["RoleArn"], logical_id or name, "lambda") \
+                    if target.get("RoleArn") else None
+                outcome["result"] = self.invoke(target["Arn"].split(":function:")[1].split(":")[0], target_event,
+                                                client=client)
             else:
-                raise EmulationError(f"rule {name}: target {arn} is not a Lambda function or a state machine")
+                raise EmulationError(f"rule {name}: target {target['Arn']} is not a Lambda function or a state machine")
             outcomes.append(outcome)
         return outcomes
+
+    # --- identities -------------------------------------------------------------------------------
+
+    def client_as(self, role_arn: str, label: str, service: str) -> Any:
+        """A client signed with a session of `role_arn` (what a service does with its role)."""
+        key = (f"{role_arn}|{label}", service)
+        if key not in self._function_clients:
+            import boto3
+
+            creds = self.iam.credentials(role_arn, label)
+            self._function_clients[key] = boto3.client(
+                service, region_name=self.region, aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        return self._function_clients[key]
+
+    def _execution_role_credentials(self, role_arn: str) -> dict[str, str] | None:
+        """The state machine role's credentials for the interpreter's calls (None: not a role of the stack)."""
+        deployment = self.deployment
+        label = deployment.state_machine_roles.get(role_arn) if deployment is not None else None
+        return self._enforcement.credentials(role_arn, label) if label and self._enforcement else None
+
+    def _deliver(self, spec: FunctionSpec, target: str, message: Any, dead_letter: dict | None) -> None:
+        """What Lambda does with an asynchronous invocation's outcome, with the function's role."""
+        body = json.dumps(message)
+        if target.startswith("arn:aws:sqs:"):
+            _, _, _, region, account, queue = target.split(":", 5)
+            attributes = {key: {"DataType": "String", "StringValue": value}
+                          for key, value in (dead_letter or {}).items()}
+            self.client_as(spec.role_arn, spec.logical_id, "sqs").send_message(
+                QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{queue}", MessageBody=body,
+                MessageAttributes=attributes)
+        elif target.startswith("arn:aws:sns:"):
+            self.client_as(spec.role_arn, spec.logical_id, "sns").publish(TopicArn=target, Message=body)
+        else:
+            raise EmulationError(f"{spec.logical_id}: destination {target} is not an SQS queue or SNS topic")
 
     def wait_for_execution(
         self,
@@ -349,10 +463,16 @@ class LocalAws:
             time.sleep(poll)
 
     def reset_handlers(self) -> None:
-        """Drop cached handler modules (and each function's private code/layer modules): the next
-        invocation of each function is a cold start."""
+        """Drop cached handler modules (and each function's private code/layer modules and process
+        globals): the next invocation of each function is a cold start."""
         if self._dispatcher is not None:
             self._dispatcher.reset()
+        self._globals.reset()
+
+    def _current_function(self) -> str | None:
+        """The function whose handler this thread runs (None outside handlers)."""
+        layer = self._overlay.current() if self._overlay is not None else None
+        return layer.get("AWS_LAMBDA_FUNCTION_NAME") if layer else None
 
 
 def _input_path(event: dict, path: str) -> Any:

@@ -58,7 +58,7 @@ def test_s3_event_records_look_like_aws(aws):
     (call,) = aws.invocations[before:]
     record = call["event"]["Records"][0]
     assert record["eventName"] == "ObjectCreated:Put"
-    assert record["s3"]["configurationId"] == "EchoFunctionAuditUpload"
+    assert record["s3"]["configurationId"]
     obj = record["s3"]["object"]
     assert obj["key"] == "audit/a+b%3Ac.json"
     assert obj["versionId"] == put["VersionId"]  # the bucket is versioned
@@ -66,11 +66,24 @@ def test_s3_event_records_look_like_aws(aws):
     assert obj["sequencer"]
 
 
-def test_handler_errors_inside_put_object_are_logged_not_raised(aws):
+def test_a_failing_s3_trigger_is_tried_three_times_then_lands_in_its_on_failure_queue(aws):
     before = len(aws.invocations)
-    aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="incoming/broken.csv", Body=b"only-one-column")
-    (call,) = aws.invocations[before:]
-    assert call["error"]["errorType"] == "ValueError"
+    put = aws.client("s3").put_object(Bucket=aws.resources["DataBucket"], Key="incoming/broken.csv",
+                                      Body=b"only-one-column")  # put_object itself succeeds, as in AWS
+    *tries, delivery = aws.invocations[before:]
+    assert [(t["function"], t["invocation_type"], t["attempt"], t["error"]["errorType"]) for t in tries] == [
+        ("SplitterFunction", "Event", n, "ValueError") for n in (1, 2, 3)]
+    assert len({t["request_id"] for t in tries}) == 1  # one event, tried again
+    assert delivery["destination"] == aws.attributes["SplitterFailures"]["Arn"]
+    (message,) = aws.client("sqs").receive_message(QueueUrl=aws.resources["SplitterFailures"])["Messages"]
+    record = json.loads(message["Body"])  # Lambda's invocation record
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestContext"]["functionArn"] == aws.attributes["SplitterFunction"]["Arn"] + ":$LATEST"
+    assert record["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "incoming/broken.csv"
+    assert record["requestPayload"]["Records"][0]["s3"]["object"]["versionId"] == put["VersionId"]
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "ValueError"
 
 
 def test_retry_sleep_zero_makes_retries_instant(aws, upload_and_wait):

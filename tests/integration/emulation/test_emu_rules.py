@@ -33,7 +33,7 @@ def test_rules_keep_their_schedule_and_state(aws):
     events = aws.client("events")
     hourly = events.describe_rule(Name=aws.resources["ScheduledFunctionHourly"])
     assert (hourly["ScheduleExpression"], hourly["State"]) == ("rate(1 hour)", "DISABLED")
-    weekly = events.describe_rule(Name=aws.resources["ScheduledFunctionWeekly"])
+    weekly = aws.client("scheduler").get_schedule(Name=aws.resources["ScheduledFunctionWeekly"])
     assert (weekly["ScheduleExpression"], weekly["State"]) == ("cron(0 6 ? * MON *)", "ENABLED")
     assert events.describe_rule(Name=aws.resources["EchoRule"])["State"] == "DISABLED"  # from a parameter
 

@@ -1,13 +1,12 @@
-"""Reading templates: short tags, Parameters, Globals, dependency order."""
+"""Reading templates: short tags, Parameters, dependency order (Globals and the rest of the SAM
+transform are aws-sam-translator's: tests/unit/emulation/test_emu_translate.py)."""
 
 import pytest
 
 from tiktok_sync_local.emulation import TemplateError
 from tiktok_sync_local.emulation.template import (
-    apply_globals,
     creation_order,
     load_yaml,
-    merge_global,
     references,
     resolve_parameters,
 )
@@ -90,52 +89,15 @@ def test_bad_parameters(declared, overrides, message):
         resolve_parameters(declared, overrides)
 
 
-@pytest.mark.parametrize(
-    ("global_value", "local_value", "merged"),
-    [
-        ("python3.11", "python3.12", "python3.12"),
-        (30, 60, 60),
-        (["L1"], ["L2"], ["L1", "L2"]),  # lists: global items first
-        ({"Variables": {"A": "1", "B": "1"}}, {"Variables": {"B": "2", "C": "2"}},
-         {"Variables": {"A": "1", "B": "2", "C": "2"}}),  # maps merge, the function wins
-        ({"a": [1]}, {"a": [2], "b": 3}, {"a": [1, 2], "b": 3}),
-    ],
-)
-def test_merge_global(global_value, local_value, merged):
-    assert merge_global(global_value, local_value) == merged
-
-
-def test_apply_globals_only_touches_the_matching_serverless_kind():
-    resources = {
-        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Timeout": 60, "Layers": ["mine"]}},
-        "Bare": {"Type": "AWS::Serverless::Function"},
-        "Sm": {"Type": "AWS::Serverless::StateMachine", "Properties": {}},
-        "Bucket": {"Type": "AWS::S3::Bucket"},
-    }
-    globals_section = {
-        "Function": {"Timeout": 30, "Runtime": "python3.11", "Layers": ["shared"],
-                     "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}}}},
-        "StateMachine": {"Tracing": {"Enabled": True}},
-    }
-    merged = apply_globals(resources, globals_section)
-    assert merged["Fn"]["Properties"] == {"Timeout": 60, "Runtime": "python3.11", "Layers": ["shared", "mine"],
-                                          "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}}}}
-    assert merged["Bare"]["Properties"]["Timeout"] == 30
-    assert merged["Sm"]["Properties"] == {"Tracing": {"Enabled": True}}
-    assert "Properties" not in merged["Bucket"]
-    assert resources["Fn"]["Properties"] == {"Timeout": 60, "Layers": ["mine"]}  # input untouched
-
-
 def test_references_cover_ref_getatt_and_sub():
     node = {
         "A": {"Ref": "Bucket"},
         "B": {"Fn::GetAtt": ["Fn", "Arn"]},
         "C": {"Fn::Sub": "${Table}/${Sm.Name}/${!Literal}/${AWS::Region}"},
         "D": {"Fn::Sub": ["${local}-${Other}", {"local": {"Ref": "Queue"}}]},
-        "Policies": [{"Ref": "Ignored"}],
+        "Policies": [{"PolicyDocument": {"Resource": {"Fn::GetAtt": ["Role", "Arn"]}}}],
     }
-    assert references(node, frozenset({"Policies"})) == {
-        "Bucket", "Fn", "Table", "Sm", "AWS::Region", "Other", "Queue"}
+    assert references(node) == {"Bucket", "Fn", "Table", "Sm", "AWS::Region", "Other", "Queue", "Role"}
 
 
 def _r(kind, properties=None, **extra):
@@ -144,24 +106,27 @@ def _r(kind, properties=None, **extra):
 
 def test_creation_order_follows_dependencies_and_keeps_template_order():
     resources = {
-        "Machine": _r("AWS::Serverless::StateMachine", {"DefinitionSubstitutions": {"A": {"Fn::GetAtt": ["Worker", "Arn"]}},
-                                                        "Policies": [{"Ref": "Splitter"}]}),
-        "Splitter": _r("AWS::Serverless::Function", {"Environment": {"Variables": {"SM": {"Ref": "Machine"}}},
-                                                     "Events": {"Up": {"Properties": {"Bucket": {"Ref": "Bucket"}}}}}),
-        "Bucket": _r("AWS::S3::Bucket"),
-        "Worker": _r("AWS::Serverless::Function", {"Layers": [{"Ref": "Layer"}]}),
-        "Layer": _r("AWS::Serverless::LayerVersion"),
+        "Machine": _r("AWS::StepFunctions::StateMachine", {"DefinitionSubstitutions": {"A": {"Fn::GetAtt": ["Worker", "Arn"]}},
+                                                           "RoleArn": {"Fn::GetAtt": ["MachineRole", "Arn"]}}),
+        "MachineRole": _r("AWS::IAM::Role", {"Policies": [{"PolicyDocument": {"Resource": {"Fn::Sub": "${Worker.Arn}"}}}]}),
+        "Splitter": _r("AWS::Lambda::Function", {"Environment": {"Variables": {"SM": {"Ref": "Machine"}}}}),
+        "Bucket": _r("AWS::S3::Bucket", DependsOn=["SplitterPermission"]),
+        "SplitterPermission": _r("AWS::Lambda::Permission", {"FunctionName": {"Ref": "Splitter"}}),
+        "Worker": _r("AWS::Lambda::Function", {"Layers": [{"Ref": "Layer"}]}),
+        "Layer": _r("AWS::Lambda::LayerVersion"),
         "Later": _r("AWS::SNS::Topic", DependsOn="Bucket"),
     }
-    # Among resources ready to create, the earlier in the template goes first.
-    assert creation_order(resources) == ["Bucket", "Layer", "Worker", "Machine", "Splitter", "Later"]
+    # Among resources ready to create, the earlier in the template goes first; policies order too.
+    assert creation_order(resources) == [
+        "Layer", "Worker", "MachineRole", "Machine", "Splitter", "SplitterPermission", "Bucket", "Later"]
 
 
-def test_creation_order_reports_cycles():
+def test_creation_order_reports_a_cycle_as_cloudformation_would_refuse_it():
     resources = {
-        "A": _r("AWS::Serverless::Function", {"Environment": {"Variables": {"B": {"Ref": "B"}}}}),
-        "B": _r("AWS::Serverless::StateMachine", {"DefinitionSubstitutions": {"A": {"Fn::GetAtt": ["A", "Arn"]}}}),
         "C": _r("AWS::S3::Bucket"),
+        "A": _r("AWS::Lambda::Function", {"Role": {"Fn::GetAtt": ["ARole", "Arn"]}}),
+        "ARole": _r("AWS::IAM::Role", {"Policies": [{"PolicyDocument": {"Resource": {"Ref": "B"}}}]}),
+        "B": _r("AWS::StepFunctions::StateMachine", {"DefinitionSubstitutions": {"A": {"Fn::GetAtt": ["A", "Arn"]}}}),
     }
-    with pytest.raises(TemplateError, match="circular dependency between resources: A, B"):
+    with pytest.raises(TemplateError, match="circular dependency between resources: A -> ARole -> B -> A"):
         creation_order(resources)

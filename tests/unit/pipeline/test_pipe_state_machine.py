@@ -10,7 +10,7 @@ from tiktok_sync import errors
 
 def definition(root) -> dict:
     text = (root / "statemachine" / "sync.asl.json").read_text()
-    return json.loads(re.sub(r"\$\{(Map|Split)Concurrency\}", "4", text))
+    return json.loads(re.sub(r"\$\{\w+\}", "4", text))
 
 
 def walk_states(states: dict):

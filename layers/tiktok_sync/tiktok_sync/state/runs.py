@@ -209,10 +209,14 @@ def load_destinations_object(bucket: str, key: str) -> DestinationsFile:
         body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        if code in ("NoSuchKey", "404", "403", "AccessDenied"):
+        if code in ("NoSuchKey", "404"):
             raise ConfigError(
                 f"the destinations file s3://{bucket}/{key} does not exist: upload it (see README, Deploy)",
                 action=f"Upload it: aws s3 cp destinations.json s3://{bucket}/{key}") from None
+        if code in ("403", "AccessDenied"):
+            raise ConfigError(f"the destinations file s3://{bucket}/{key} cannot be read: access denied",
+                              action="Let the function read it: s3:GetObject on the DestinationsKey in template.yaml "
+                                     "(without s3:ListBucket S3 also answers AccessDenied for a missing key).") from None
         raise
     try:
         text = body.decode("utf-8-sig")
