@@ -26,5 +26,10 @@ def test_event_partitions_from_size():
 
 
 def test_event_key_is_the_dedup_key():
-    rec = {"event_set_id": "7311111111111111111", "event": "Purchase", "event_id": "o1"}
-    assert event_key(rec) == event_key(dict(rec, event_time=5)) != event_key(dict(rec, event="Contact"))
+    body = {"event": "Purchase", "event_id": "o1"}
+    rec = {"src": "7311111111111111111", "body": body}
+    assert event_key(rec) == event_key({**rec, "body": dict(body, event_time=5), "cont": 1})
+    assert event_key(rec) != event_key({**rec, "body": dict(body, event="Contact")})
+    assert event_key(rec) != event_key({**rec, "src": "7399999999999999999"})
+    order = {"src": "", "body": {"order_info": {"order_id": "H-1", "order_status": "CANCEL_ORDER"}}}
+    assert event_key(order) == "H-1"

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .. import aws
+from ..intake.event_rows import event_key
 from ..state.runs import part_key
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -81,10 +82,6 @@ class AudiencePartWriter:
     def close(self) -> list[PartInfo]:
         self._flush()
         return self.parts
-
-
-def event_key(record: dict) -> str:
-    return f"{record['event_set_id']}\x1f{record['event']}\x1f{record['event_id']}"
 
 
 class EventPartWriter:
