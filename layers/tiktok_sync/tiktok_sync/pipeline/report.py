@@ -157,6 +157,7 @@ def _aggregate_parts(report: dict, run: dict, plan: dict) -> None:
         _add_api(report["api"], res.get("api", {}))
         if res.get("rejects_key"):
             report["rejects"].append(res["rejects_key"])
+        report["warnings"].extend(w for w in res.get("warnings", ()) if w not in report["warnings"])
         if res.get("status") == "FAILED":
             report["parts"]["failed"] += 1
             err = dict(res.get("error") or {})

@@ -31,8 +31,8 @@ from ..partitions.parts import read_part
 from ..state import runs
 from ..state.ledger import BatchRecord, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
-from ..tiktok.event_grouping import group_events
-from ..tiktok.events import track_events
+from ..tiktok.event_grouping import event_batches, group_events
+from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -158,6 +158,7 @@ class PartJob:
             "batches": {"sent": tally.batches_sent, "skipped": tally.batches_skipped},
             "api": client.stats.to_dict() if client is not None else {},
             "execution": self.execution,
+            "warnings": list(getattr(self, "warnings", ())),  # events: grouping warnings (value aggregation)
         }
         if error:
             result["error"] = error
@@ -246,35 +247,34 @@ class AudienceJob(PartJob):
 
 
 class EventsJob(PartJob):
-    """event/track/ with event_source offline (or crm): rows of one event are grouped into one."""
+    """Every event kind (offline, crm, web, app events; order statuses): rows of one event are grouped
+    into one (tiktok/event_grouping.py) and sent by send_event_batch."""
 
     kind = "offline_events"
+    kinds = ("offline_events", "web_events", "app_events", "order_status")
 
     def batches(self) -> list[Batch]:
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
-        groups = group_events(self.rows, self.dest)
+        groups, self.warnings = group_events(self.rows, self.dest)
         out: list[Batch] = []
-        for event_set_id, events in groups:
-            for i in range(0, len(events), max_events):
-                chunk = events[i:i + max_events]
-                lines = [line for ev in chunk for line in ev.lines]
-                out.append(Batch(len(out) + 1, lines, (event_set_id, chunk)))
+        for source_id, chunk in event_batches(groups, max_events):
+            refs = [ref for ev in chunk for ref in ev.refs]
+            out.append(Batch(len(out) + 1, refs, (source_id, chunk)))
         return out
 
     def send(self, client: Any, batch: Batch) -> BatchRecord:
-        event_set_id, chunk = batch.payload
-        outcome = track_events(client, event_source=self.dest.event_source, event_source_id=event_set_id,
-                               events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None)
-        rejected = [(line, message) for i, message in outcome.rejected for line in chunk[i].lines]
-        sent_rows = sum(len(chunk[i].lines) for i in outcome.accepted)
+        source_id, chunk = batch.payload
+        outcome = send_event_batch(client, self.dest, source_id, [ev.body for ev in chunk])
+        rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].refs]
+        sent_rows = sum(len(chunk[i].refs) for i in outcome.accepted)
         return BatchRecord(batch=batch.number, execution="", rows_sent=sent_rows,
                            ids={"events": len(outcome.accepted)}, rejected=sorted(rejected),
                            requests=outcome.requests)
 
 
 def _send(job_class: type[PartJob], event: dict, ledger_table: str, client_factory, remaining_ms) -> dict:
-    if event["run"]["type"] != job_class.kind:
+    if event["run"]["type"] not in getattr(job_class, "kinds", (job_class.kind,)):
         raise ValueError(f"a {event['run']['type']} part sent to the {job_class.kind} sender")
     job = job_class(event, client_factory, ledger_table)
     if event.get("action") == "record_failure":

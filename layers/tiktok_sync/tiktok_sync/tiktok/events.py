@@ -1,17 +1,21 @@
-"""Offline (and crm/web/app) conversion events through TikTok's Events API 2.0 (tiktok-api.md §3).
+"""Events through TikTok's Events API 2.0 (tiktok-api.md §3): offline, crm, web and app events;
+and `send_event_batch`, the one call that sends a batch of any event kind (order statuses too).
 
-The events handed in are already normalized TikTok event dicts (`event`, `event_time`,
-`event_id`, `user{email, phone, external_id}`, `properties{…}`, `limited_data_use`): this module
-only wraps them in the request and delivers them. TikTok fails a whole batch for one bad event and
-names it (`data.<i>.<field>: …`): that event is rejected directly and the rest resent; otherwise
-the batch is bisected (see `bisect`).
+The events handed in are already TikTok event dicts (`event`, `event_time`, `event_id`, `user{…}`,
+`properties{…}`, `page`, `app`, `lead`, `limited_data_use`; `tiktok/event_grouping.py` builds
+them): this module only wraps them in the request and delivers them. TikTok fails a whole batch
+for one bad event and names it (`data.<i>.<field>: …`): that event is rejected directly and the
+rest resent; otherwise the batch is bisected (see `bisect`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from inspect import signature
+from typing import Any
 
-from . import api, ratelimit
+from ..config import event_sources
+from . import api, orders, ratelimit
 from .bisect import BatchOutcome, deliver
 from .client import TikTokClient
 
@@ -66,3 +70,44 @@ def track_events(
         client.post(api.EVENT_TRACK, dict(body, data=[events[i] for i in indexes]), family=ratelimit.EVENTS)
 
     return deliver(len(events), send, max_requests=client.settings.bisect_max_requests, named_index=True)
+
+
+def send_event_batch(
+    client: TikTokClient,
+    dest: Any,
+    source_id: str,
+    bodies: Sequence[dict],
+    *,
+    skip: Sequence[int] | None = None,
+    on_accepted: Callable[[list[int]], None] | None = None,
+) -> BatchOutcome:
+    """Send one batch of grouped bodies for any event destination; indexes refer to `bodies`.
+
+    offline / crm / web / app: one `event/track/` request (bisected on refusal) with the
+    destination's event_source and test_event_code, `source_id` as event_source_id.
+    order_status: one request per order to the configurable order-status path (`orders`).
+    `skip`: indexes accepted by an earlier attempt — never sent again and not in the outcome.
+    `on_accepted(indexes)`: called right after each accepted request (the ledger records it there).
+    """
+    rules = event_sources.rules_for(dest)
+    if rules.request == event_sources.ORDER_STATUS:
+        return orders.send_order_statuses(client, bodies, path=orders.order_status_path(dest.order_status_path),
+                                          skip=skip, on_accepted=on_accepted)
+    done = set(skip or ())
+    pending = [i for i in range(len(bodies)) if i not in done]
+    kw: dict[str, Any] = {}
+    if on_accepted is not None and _TRACK_REPORTS_PIECES:
+        kw["on_accepted"] = lambda indexes: on_accepted([pending[i] for i in indexes])
+    out = track_events(client, event_source=rules.event_source, event_source_id=source_id,
+                       events=[bodies[i] for i in pending] if done else bodies,
+                       test_event_code=dest.test_event_code or None, **kw)
+    if done:
+        out.accepted = [pending[i] for i in out.accepted]
+        out.rejected = [(pending[i], message) for i, message in out.rejected]
+    if on_accepted is not None and not _TRACK_REPORTS_PIECES and out.accepted:
+        on_accepted(list(out.accepted))  # track_events without piece-by-piece reporting: once, at the end
+    return out
+
+
+# Whether track_events reports accepted pieces as they are accepted (bisect.deliver's on_accepted).
+_TRACK_REPORTS_PIECES = "on_accepted" in signature(track_events).parameters
