@@ -149,6 +149,11 @@ class Simulator:
                 if event_source_id is None or e["event_source_id"] == str(event_source_id)
             ]
 
+    def orders(self) -> list[dict]:
+        """Accepted order-status updates (order_info as received, plus received_at), in arrival order."""
+        with self.lock:
+            return [dict(o) for o in self.world.orders]
+
     @property
     def requests(self) -> list[dict]:
         """The API request log (tokens and secrets masked); /_sim/ calls are not logged."""

@@ -106,6 +106,7 @@ class World:
         self.audiences: dict[str, Audience] = {}  # live audiences, in creation order
         self.events: list[dict] = []
         self.test_events: list[dict] = []
+        self.orders: list[dict] = []  # accepted order-status updates (Sync Order Information), in arrival order
         self.duplicates = 0
         self._seen: set[tuple] = set()
         self._seen_test: set[tuple] = set()
@@ -227,6 +228,10 @@ class World:
             store.append(record)
             added += 1
         return added
+
+    def record_order_status(self, info: dict, now: float) -> None:
+        """Store an accepted order-status update (Sync Order Information) as received."""
+        self.orders.append({**copy.deepcopy(info), "received_at": now})
 
 
 def _history(now: float, action: str, detail: str = "0") -> dict:
