@@ -325,28 +325,42 @@ class _Fields:
             entry = (name, pos[0] if len(pos) == 1 else pos, rule.to[:-1], rule.to[-1], read)
             (self.plain if len(pos) == 1 else self.multi).append(entry)  # type: ignore[arg-type]
         self.positions = sorted({p for _, p, *_ in self.plain} | {p for _, ps, *_ in self.multi for p in ps})
+        flat: dict[str | None, list] = {}
+        self.deep = []  # paths two or more objects deep (order_info.value.…)
+        for name, p, parent, leaf, read in self.plain:
+            if len(parent) <= 1:
+                flat.setdefault(parent[0] if parent else None, []).append((name, p, leaf, read))
+            else:
+                self.deep.append((name, p, parent, leaf, read))
+        self.flat = list(flat.items())
 
     def read(self, cells: list[str], into: dict, present: set[str], notes: list[str], dropped: list[str]) -> None:
         """Read every field into `into` at its path; `present` gets the names of the fields read.
 
         The loop is the hot path: a value to leave out (_Drop, rare) restarts the row on the careful path.
         """
+        add = present.add
         try:
-            for name, p, parent, leaf, read in self.plain:
+            for key, entries in self.flat:  # fields directly under one object (properties, user, page…)
+                d = None
+                for name, p, leaf, read in entries:
+                    raw = cells[p].strip()
+                    if not raw or raw in EMPTY_MARKERS:
+                        continue
+                    value = raw if read is None else read(raw)
+                    add(name)
+                    if d is None:
+                        d = into if key is None else into.get(key)
+                        if d is None:
+                            d = into[key] = {}
+                    d[leaf] = value
+            for name, p, parent, leaf, read in self.deep:
                 raw = cells[p].strip()
                 if not raw or raw in EMPTY_MARKERS:
                     continue
                 value = raw if read is None else read(raw)
-                present.add(name)
-                if len(parent) == 1:
-                    d = into.get(parent[0])
-                    if d is None:
-                        d = into[parent[0]] = {}
-                    d[leaf] = value
-                elif parent:
-                    _put(into, parent + (leaf,), value)
-                else:
-                    into[leaf] = value
+                add(name)
+                _put(into, parent + (leaf,), value)
         except _Drop:
             present.clear()
             self._careful(cells, into, present, notes, dropped, self.plain)
@@ -376,11 +390,11 @@ class _Fields:
 class _Head:
     """The event-level part of a row, reused for the following rows of the same event."""
 
-    __slots__ = ("src", "body", "stub", "notes", "dropped", "derive", "error")
+    __slots__ = ("src", "body", "stub", "notes", "dropped", "derive", "error", "no_currency")
 
     def __init__(self, src: str = "", body: dict | None = None, stub: dict | None = None,
                  notes: list[str] | None = None, dropped: list[str] | None = None, derive: bool = False,
-                 error: RowRejected | None = None) -> None:
+                 error: RowRejected | None = None, no_currency: bool = False) -> None:
         self.src = src
         self.body = body
         self.stub = stub  # the body of a continuation record: the event's key fields only
@@ -388,6 +402,7 @@ class _Head:
         self.dropped = dropped or ()
         self.derive = derive
         self.error = error
+        self.no_currency = no_currency  # a row with a value or a price will get the default currency
 
 
 class _Rows:
@@ -503,6 +518,7 @@ class EventRows(_Rows):
         self.head_fields = _Fields(rules, dest, cmap, header, head_names, {}, memo=True)
         self.item_fields = _Fields(rules, dest, cmap, header, item_names, {})
         self.items = [(leaf, p, read) for _, p, _, leaf, read in self.item_fields.plain]
+        self.items_multi = bool(self.item_fields.multi)
         self.currency_expected = not dest.currency and "currency" in rules.fields
         key_positions = set(self.head_fields.positions)
         key_positions.update(p for _, ps, *_ in self.ids for p in ps)
@@ -623,14 +639,16 @@ class EventRows(_Rows):
         if dest.limited_data_use and "limited_data_use" not in body:
             body["limited_data_use"] = True
         stub = {"event": event, "event_time": event_time, "event_id": event_id}
-        return _Head(src, body, stub, notes, dropped, derive=not event_id)
+        no_currency = self.currency_expected and "currency" not in body.get("properties", ())
+        return _Head(src, body, stub, notes, dropped, derive=not event_id, no_currency=no_currency)
 
     # --- the row ------------------------------------------------------------------------------
 
     def _row(self, cells: list[str], head: _Head, record: dict) -> None:
         value = None
-        if self.p_value is not None:
-            raw = cells[self.p_value].strip()
+        p = self.p_value
+        if p is not None:
+            raw = cells[p].strip()
             if raw and raw not in EMPTY_MARKERS:
                 value = record["value"] = self.read_value(raw)
             elif self.value_expected:
@@ -642,11 +660,11 @@ class EventRows(_Rows):
                 if item is None:
                     item = record["item"] = {}
                 item[leaf] = raw if read is None else read(raw)
-        if self.item_fields.multi:
+        if self.items_multi:
             self.item_fields.read(cells, record, set(), [], [])
-        if self.currency_expected and (value is not None or (item is not None and "price" in item)):
-            if "currency" not in head.body.get("properties", ()):  # type: ignore[union-attr]
-                self.notes[NOTE_DEFAULT_CURRENCY] += 1
+            item = record.get("item")
+        if head.no_currency and (value is not None or (item is not None and "price" in item)):
+            self.notes[NOTE_DEFAULT_CURRENCY] += 1
         if head.derive:
             body = dict(head.body)  # type: ignore[arg-type]
             props = body.get("properties") or {}

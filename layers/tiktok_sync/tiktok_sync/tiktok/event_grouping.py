@@ -24,6 +24,9 @@ values that look like order totals repeated on every row (F9), differing values 
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +52,27 @@ class EventGroup:
 
 def group_events(rows: list[list], dest: Destination) -> tuple[list[EventGroup], list[str]]:
     """`rows` are part lines `[ref, record]`; returns (groups, warnings)."""
-    if dest.type == "order_status":
-        return _group_orders(rows), []
-    return _group_tracked(rows, dest)
+    with gc_paused():
+        if dest.type == "order_status":
+            return _group_orders(rows), []
+        return _group_tracked(rows, dest)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a part's objects are built (they form no cycles).
+
+    A sender holds a whole part in memory; every few hundred new containers Python's collector
+    walks them all again: measured 4x the grouping's own time on a 100k-row part. The collector
+    is switched back on afterwards (only if it was on).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _merged_user(base: dict, more: dict) -> dict:
