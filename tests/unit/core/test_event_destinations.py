@@ -95,6 +95,13 @@ def test_defaults_apply_only_where_they_fit():
     assert f.get("w").test_event_code == "T" and f.get("r").test_event_code == ""
 
 
+def test_dedupe_across_runs_is_on_by_default_for_every_event_type():
+    f = load(w=WEB, o=dict(OFF, dedupe_across_runs=False), r=ORD)
+    assert (f.get("w").dedupe_across_runs, f.get("o").dedupe_across_runs, f.get("r").dedupe_across_runs) == (
+        True, False, True)
+    assert "key 'dedupe_across_runs': must be true or false" in problems(w=dict(WEB, dedupe_across_runs="no"))
+
+
 def test_columns_of_the_new_types_are_checked_against_their_fields():
     assert load(w=dict(WEB, columns={"ttclid": "click_id"})).get("w").columns == {"ttclid": ["click_id"]}
     assert "unknown field(s) 'click'" in problems(w=dict(WEB, columns={"click": "click_id"}))

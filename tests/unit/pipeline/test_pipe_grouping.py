@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tiktok_sync.config.destinations import validate_destinations
-from tiktok_sync.tiktok.event_grouping import event_batches, group_events
+from tiktok_sync.tiktok.event_grouping import event_batches, group_events, summarize
 
 ESID = "7311111111111111111"
 
@@ -190,3 +190,12 @@ def test_event_batches_never_mix_sources_and_respect_the_limit():
     batches = event_batches(groups, 2)
     assert [(src, [e.refs[0] for e in chunk]) for src, chunk in batches] == [
         ("7399999999999999999", [2, 4]), ("7399999999999999999", [6, 8]), (ESID, [3, 5]), (ESID, [7])]
+
+
+def test_summarize_counts_names_and_values_per_currency():
+    bodies = [{"event": "Purchase", "properties": {"value": 10.5, "currency": "USD"}},
+              {"event": "Purchase", "properties": {"value": 0.25, "currency": "USD"}},
+              {"event": "Contact"}, {"event": "Purchase", "properties": {"value": 7.0, "currency": "EUR"}},
+              {"order_info": {"order_status": "CANCEL_ORDER", "value": {"currency": "EUR", "payment_value": 0.0}}}]
+    assert summarize(bodies) == {"by_name": {"Purchase": 3, "Contact": 1, "CANCEL_ORDER": 1},
+                                 "value": {"USD": 10.75, "EUR": 7.0}}

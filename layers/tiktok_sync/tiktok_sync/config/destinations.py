@@ -64,6 +64,7 @@ class Destination:
     app_id: str = ""  # app_events: TikTok's app id, the event_source_id
     app_store_id: str = ""  # app_events: app.app_id (App Store id / Android package) for rows without one
     allow_custom_events: bool = False
+    dedupe_across_runs: bool = True  # an event key accepted by an earlier run (28 days) is skipped: already_sent
     # order_status (Sync Order Information, seed 004)
     status_map: dict[str, str] = field(default_factory=dict)  # the brand's status value → TikTok order status
     order_status_path: str = ""  # "" = env TIKTOK_ORDER_STATUS_PATH, else tiktok/orders.DEFAULT_PATH
@@ -286,6 +287,7 @@ SCHEMA: dict[str, tuple[str | tuple[str, ...], Check]] = {
     "app_id": (APP, _tiktok_id("TikTok app id")),
     "app_store_id": (APP, _short_str(255)),
     "allow_custom_events": ((WEB, APP), _is_bool),
+    "dedupe_across_runs": ((EVENTS, WEB, APP, ORDERS), _is_bool),
     "status_map": (ORDERS, _status_map),
     "order_status_path": (ORDERS, _order_status_path),
     "third_merchant_id": (ORDERS, _short_str(255)),

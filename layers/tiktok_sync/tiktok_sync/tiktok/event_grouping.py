@@ -209,3 +209,24 @@ def event_batches(groups: list[EventGroup], max_events: int) -> list[tuple[str, 
         for i in range(0, len(group.events), max_events):
             out.append((group.source_id, group.events[i:i + max_events]))
     return out
+
+
+def summarize(bodies: list[dict]) -> dict:
+    """The report's `events` counts for delivered bodies: events per name (order statuses per status)
+    and the summed value per currency. Sums of several parts add up key by key."""
+    by_name: dict[str, int] = {}
+    value: dict[str, float] = {}
+    for body in bodies:
+        info = body.get("order_info")
+        if info is not None:
+            name = info.get("order_status", "")
+            money = info.get("value") or {}
+            amount, currency = money.get("payment_value"), money.get("currency")
+        else:
+            name = body.get("event", "")
+            props = body.get("properties") or {}
+            amount, currency = props.get("value"), props.get("currency")
+        by_name[name] = by_name.get(name, 0) + 1
+        if amount is not None and currency:
+            value[currency] = round(value.get(currency, 0.0) + amount, 6)
+    return {"by_name": by_name, "value": value}
