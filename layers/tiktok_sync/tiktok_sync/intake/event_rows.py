@@ -644,7 +644,24 @@ class EventRows(_Rows):
 
     # --- the row ------------------------------------------------------------------------------
 
-    def _row(self, cells: list[str], head: _Head, record: dict) -> None:
+    def process(self, cells: list[str]) -> dict:
+        """_Rows.process with the row's own part inlined: this runs once per row."""
+        key = self._key(cells)
+        head = self._last
+        if key != self._last_key or head is None:
+            try:
+                head = self._head(cells)
+            except RowRejected as exc:
+                self._last_key, self._last = key, _Head(error=exc)
+                raise
+            self._last_key, self._last = key, head
+        elif head.error is not None:
+            e = head.error
+            raise RowRejected(e.reason, e.column, e.detail)
+        if head is self._emitted and not head.derive:
+            record: dict[str, Any] = {"src": head.src, "body": head.stub, "cont": 1}
+        else:
+            record = {"src": head.src, "body": head.body}
         value = None
         p = self.p_value
         if p is not None:
@@ -660,9 +677,23 @@ class EventRows(_Rows):
                 if item is None:
                     item = record["item"] = {}
                 item[leaf] = raw if read is None else read(raw)
+        if self.items_multi or head.derive or (head.no_currency and (value is not None or item)):
+            self._row(cells, head, record)
+        self._emitted = head
+        if head.notes:
+            for note in head.notes:
+                self.notes[note] += 1
+        if head.dropped:
+            for reason in head.dropped:
+                self.dropped[reason] += 1
+        return record
+
+    def _row(self, cells: list[str], head: _Head, record: dict) -> None:
+        """The rarer parts of a row: several item columns, a derived event_id, the default-currency note."""
         if self.items_multi:
             self.item_fields.read(cells, record, set(), [], [])
-            item = record.get("item")
+        value = record.get("value")
+        item = record.get("item")
         if head.no_currency and (value is not None or (item is not None and "price" in item)):
             self.notes[NOTE_DEFAULT_CURRENCY] += 1
         if head.derive:

@@ -31,7 +31,7 @@ from ..partitions.parts import read_part
 from ..state import runs
 from ..state.ledger import BatchRecord, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
-from ..tiktok.event_grouping import event_batches, group_events
+from ..tiktok.event_grouping import event_batches, gc_paused, group_events
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
 
@@ -88,7 +88,8 @@ class PartJob:
         self.bucket = self.run["bucket"]
         self.ledger = Ledger(ledger_table, self.run["run_id"], int(self.part["part"]))
         self.client_factory = client_factory
-        self.rows = list(read_part(self.bucket, self.part["key"]))
+        with gc_paused():  # a whole part of small objects: the cyclic collector would rescan it again and again
+            self.rows = list(read_part(self.bucket, self.part["key"]))
 
     # subclass API
     def batches(self) -> list[Batch]:
