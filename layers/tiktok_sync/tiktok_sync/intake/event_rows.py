@@ -4,7 +4,7 @@ One reader for all event kinds: offline and crm events, web events, app events (
 `event/track/`) and order statuses (Sync Order Information). What differs per source is data,
 `config/data/event_sources.json`: which fields a row may carry, where each goes in the request,
 which are hashed, which are required (and the reason code when missing), which event names are
-allowed. `row_processor(dest, cmap, header, now=...)` (in `records.py`) picks the class.
+allowed. `rows.row_processor(dest, cmap, header, now=...)` picks the class.
 
 A record is what the split step writes into a part line (`[ref, record]`) and what
 `tiktok/event_grouping.py` turns into request bodies:
