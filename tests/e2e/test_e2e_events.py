@@ -44,7 +44,7 @@ def test_amperity_item_rows_become_one_event_each(make_pipeline, sim, tmp_path):
     assert len(events) == 24
     order = next(e for e in events if e["event_id"] == "ORD00001")
     assert len(order["properties"]["contents"]) == 2
-    assert order["properties"]["value"] == 128.0 + 42.75
+    assert order["properties"]["value"] == 64.0 * 2 + 14.25 * 3  # value_aggregation unit (amperity preset)
     assert order["user"]["email"] and order["event"] == "CompletePayment"
     for key in ("report.json", "report.md", "rejects/piece-00001.csv"):
         text = pipe.aws.client("s3").get_object(
@@ -71,7 +71,7 @@ def test_events_scattered_rows_of_one_order_land_in_one_event(make_pipeline, sim
     lines = [HEADER]
     for i in range(120):  # item rows of 40 orders, interleaved so an order's rows are far apart
         order = i % 40
-        lines.append(f"Purchase,o{order},p{order}@example.com,,{recent()},SKU-{i},2.50,2,5.00,USD\n")
+        lines.append(f"Purchase,o{order},p{order}@example.com,,{recent()},SKU-{i},2.50,2,2.50,USD\n")
     path = tmp_path / "scattered.csv"
     path.write_text("".join(lines))
     report = pipe.run_file(str(path), "shop")

@@ -28,6 +28,19 @@ INVALID_NUMBER = "invalid_number"  # value / price / quantity not a plain non-ne
 INVALID_EVENT_CHANNEL = "invalid_event_channel"
 INVALID_CONTENT_TYPE = "invalid_content_type"
 INVALID_SHOP_ID = "invalid_shop_id"  # > 64 characters, a URL, or contains < >
+INVALID_EVENT_ID = "invalid_event_id"  # longer than 128 characters
+MISSING_LEAD_ID = "missing_lead_id"  # crm events: TikTok requires lead.lead_id
+MISSING_APP_ID = "missing_app_id"  # app events: no app.app_id (App Store id / package) in the row or destination
+INVALID_BOOLEAN = "invalid_boolean"  # limited_data_use / no_show not true/false/1/0/yes/no
+
+# --- order status (Sync Order Information) ---
+MISSING_ORDER_FIELD = "missing_order_field"  # a field the seed marks mandatory [*] is empty
+UNSUPPORTED_ORDER_STATUS = "unsupported_order_status"  # not a TikTok order status, nor mapped by status_map
+MISSING_INITIATOR = "missing_initiator"  # CANCEL_ORDER without initiator (seed 004 [2])
+INVALID_INITIATOR = "invalid_initiator"  # not MERCHANT or CUSTOMER
+MISSING_FULFILLMENT = "missing_fulfillment"  # COMPLETE_ORDER without the fulfillment/commission fields (seed 004 [4])
+INVALID_COUNTRY = "invalid_country"  # order_country not a two-letter code
+INVALID_DATE = "invalid_date"  # check-in / check-out date not a date
 
 # --- delivery ---
 REJECTED_BY_API = "rejected_by_api"  # TikTok refused this record (isolated by bisecting its batch)
@@ -52,6 +65,17 @@ ALL = (
     INVALID_EVENT_CHANNEL,
     INVALID_CONTENT_TYPE,
     INVALID_SHOP_ID,
+    INVALID_EVENT_ID,
+    MISSING_LEAD_ID,
+    MISSING_APP_ID,
+    INVALID_BOOLEAN,
+    MISSING_ORDER_FIELD,
+    UNSUPPORTED_ORDER_STATUS,
+    MISSING_INITIATOR,
+    INVALID_INITIATOR,
+    MISSING_FULFILLMENT,
+    INVALID_COUNTRY,
+    INVALID_DATE,
     REJECTED_BY_API,
 )
 
@@ -93,6 +117,20 @@ EXPLANATIONS: dict[str, str] = {
     INVALID_CONTENT_TYPE: "The content type is neither product nor product_group.",
     INVALID_SHOP_ID: "The shop id is longer than 64 characters, looks like a web address, or contains < or >.",
     "missing_lead_id": "The CRM event has no lead id, which TikTok needs to match a CRM event to its lead.",
+    "missing_app_id": "The app event has no app id (the App Store id or Android package name): set app_store_id "
+                      "on the destination or give the column.",
+    "invalid_boolean": "A yes/no field holds something other than true/false, yes/no or 1/0.",
+    "invalid_country": "The country is not a two-letter ISO 3166 code such as US or FR.",
+    "invalid_date": "A date is not in a date format that could be read (YYYY-MM-DD works).",
+    "missing_order_field": "The order status update lacks a field TikTok requires for every order (the detail "
+                           "names it).",
+    "unsupported_order_status": "The order status is not one TikTok knows; map your status to TikTok's with "
+                                "status_map.",
+    "missing_initiator": "A cancelled order needs its initiator (MERCHANT or CUSTOMER).",
+    "invalid_initiator": "The initiator of a cancelled order is neither MERCHANT nor CUSTOMER.",
+    "missing_fulfillment": "A completed order needs its fulfillment and commission fields (the detail names the "
+                           "missing one).",
+    "invalid_ip": "The IP address is not a valid IPv4 or IPv6 address; it was dropped from the event.",
     REJECTED_BY_API: "TikTok refused this record when it was sent although it passed the checks here; the "
                      "rejects file's detail column has TikTok's message.",
     # skipped_by_reason

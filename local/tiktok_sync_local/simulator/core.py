@@ -213,6 +213,11 @@ class Simulator:
             kinds = {e.event_set_id: _KIND_TO_SOURCE.get(e.kind) for e in self.world.event_sets.values()}
             return self.world.event_list(event_source_id, test, kinds)
 
+    def orders(self) -> list[dict]:
+        """Accepted order-status updates (order_info as received, plus received_at), in arrival order."""
+        with self.lock:
+            return [dict(o) for o in self.world.orders]
+
     @property
     def requests(self) -> list[dict]:
         """The API request log (tokens and secrets masked; bodies only with `log_bodies`); /_sim/

@@ -2,6 +2,18 @@
 
 One invalid event fails the whole batch with `40002` and a message naming the place,
 `data.<i>.<field>: <problem>` (tiktok-api.md §3.6).
+
+Per source (tiktok-api.md §3.3 and BUBABA model/event/track.go, kept here apart from the client's
+own rules so the client is tested against an independent reading):
+
+* offline: standard event names only; `user` with email, phone or external_id required;
+* crm: any event name (TikTok: custom names); `lead.lead_id` required;
+* web: standard or custom names; `user.ttclid`/`ttp`, `page` are web-only;
+* app: standard or custom names; `app.app_id` required; a device id (idfa, gaid, idfv) or user
+  data (email, phone, external_id) required; `user.idfa`/`idfv`/`gaid`/`att_status` are app-only.
+
+Fields that belong to another source are refused as unknown (stricter than TikTok may be: it
+keeps the client honest). `event_id` is required for offline, crm and web events (dedupe).
 """
 
 from __future__ import annotations
@@ -27,7 +39,24 @@ from .envelope import param_error
 from .params import is_int, is_number, missing, require_object
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_UUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+_UUID_LOWER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _MAX_SECONDS = 9_999_999_999  # larger values are milliseconds (a classic client bug)
+
+# user keys each event source accepts (tiktok-api.md §3.3)
+_COMMON_USER = {"email", "phone", "external_id"}
+_MATCHING = {"first_name", "last_name", "city", "state", "country", "zip_code"}
+USER_KEYS = {
+    "offline": _COMMON_USER | _MATCHING,
+    "crm": _COMMON_USER | _MATCHING,
+    "web": _COMMON_USER | _MATCHING | {"ttclid", "ttp", "ip", "user_agent", "locale"},
+    "app": _COMMON_USER | _MATCHING | {"ip", "user_agent", "locale", "idfa", "idfv", "gaid", "att_status"},
+}
+# event-level objects each source accepts
+OBJECT_KEYS = {"page": {"web"}, "app": {"app"}, "ad": {"app"}, "lead": {"crm"}}
+APP_KEYS = ("app_id", "app_name", "app_version")
+ATT_STATUSES = frozenset({"AUTHORIZED", "DENIED", "NOT_DETERMINED", "RESTRICTED", "NOT_APPLICABLE"})
+EVENT_ID_REQUIRED = frozenset({"offline", "crm", "web"})
 
 # (index, event) -> (field, problem) to fail that event, or None; how faults.fail_events plugs in.
 ExtraCheck = Callable[[int, dict], "tuple[str, str] | None"]
@@ -112,15 +141,32 @@ def check_event(event, event_source: str, *, accept_legacy: bool) -> None:
     _check_time(event)
     if "event_id" in event and not isinstance(event["event_id"], str):
         raise EventError("event_id", "Not a valid string.")
+    if event_source in EVENT_ID_REQUIRED and not event.get("event_id"):
+        raise EventError("event_id", f"Missing data for required field (event_source {event_source}).")
+    if event.get("event_id") is not None and len(event["event_id"]) > 128:
+        raise EventError("event_id", "Longer than maximum length 128.")
+    for key, sources in OBJECT_KEYS.items():
+        if key in event and event_source not in sources:
+            raise EventError(key, f"Unknown field for event_source {event_source}.")
     _check_user(event.get("user"), event_source)
     if "properties" in event:
         _check_properties(event["properties"])
     for key, fields in (("page", ("url", "referrer")), ("lead", ("lead_id", "lead_event_source"))):
         if key in event:
             _check_string_object(event[key], key, fields)
-    for key in ("app", "ad"):
-        if key in event and not isinstance(event[key], dict):
-            raise EventError(key, "Not a valid object.")
+    if "app" in event:
+        _check_string_object(event["app"], "app", APP_KEYS)
+    if "ad" in event and not isinstance(event["ad"], dict):
+        raise EventError("ad", "Not a valid object.")
+    if event_source == "crm" and not (event.get("lead") or {}).get("lead_id", "").strip():
+        raise EventError("lead.lead_id", "Missing data for required field (CRM events are matched by lead_id).")
+    if event_source == "app":
+        if not (event.get("app") or {}).get("app_id", "").strip():
+            raise EventError("app.app_id", "Missing data for required field (app events).")
+        user = event.get("user") or {}
+        if not any(user.get(k) for k in ("idfa", "gaid", "idfv", "email", "phone", "external_id")):
+            raise EventError("user", "App events need a device id (idfa, gaid, idfv) or user data "
+                                     "(email, phone, external_id).")
     if "limited_data_use" in event and not isinstance(event["limited_data_use"], bool):
         raise EventError("limited_data_use", "Not a valid boolean.")
     if "test_event_code" in event and not isinstance(event["test_event_code"], str):
@@ -160,18 +206,35 @@ def _check_user(user, event_source: str) -> None:
     if not isinstance(user, dict):
         raise EventError("user", "Not a valid object.")
     present = False
+    allowed = USER_KEYS.get(event_source, set(HASHED_USER_KEYS) | PLAIN_USER_KEYS)
     for key, value in user.items():
+        if key not in allowed:
+            known = key in HASHED_USER_KEYS or key in PLAIN_USER_KEYS
+            raise EventError(f"user.{key}", f"Unknown field for event_source {event_source}." if known
+                             else "Unknown field.")
         if key in HASHED_USER_KEYS:
             present = _check_hashes(value, f"user.{key}") or present
-        elif key in PLAIN_USER_KEYS:
-            if value is not None and not isinstance(value, str):
-                raise EventError(f"user.{key}", "Not a valid string.")
-        else:
-            raise EventError(f"user.{key}", "Unknown field.")
+        elif key in ("idfa", "gaid"):
+            _check_device_id(value, f"user.{key}", upper=key == "idfa")
+        elif key == "att_status":
+            if value not in ATT_STATUSES:
+                raise EventError("user.att_status", f"Must be one of: {', '.join(sorted(ATT_STATUSES))}.")
+        elif value is not None and not isinstance(value, str):
+            raise EventError(f"user.{key}", "Not a valid string.")
     if event_source == "offline" and not present:
         raise EventError(
             "user", "At least one of email, phone or external_id is required for offline events."
         )
+
+
+def _check_device_id(value, field: str, *, upper: bool) -> None:
+    """IDFA raw (UPPERCASE UUID) or SHA-256 of the lowercased id; GAID raw (lowercase) or hashed."""
+    if not isinstance(value, str):
+        raise EventError(field, "Not a valid string.")
+    if _SHA256.match(value) or (_UUID_UPPER if upper else _UUID_LOWER).match(value):
+        return
+    case = "uppercase" if upper else "lowercase"
+    raise EventError(field, f"Not a valid id: a {case} UUID, or the SHA-256 of the lowercased id.")
 
 
 def _check_hashes(value, field: str) -> bool:
@@ -212,7 +275,7 @@ def _check_properties(props) -> None:
         elif key == "event_channel":
             if value not in EVENT_CHANNELS:
                 raise EventError(where, f"Must be one of: {', '.join(sorted(EVENT_CHANNELS))}.")
-        elif key in ("order_id", "shop_id", "description", "search_string", "query"):
+        elif key in ("order_id", "shop_id", "description", "search_string", "query", "status"):
             if not isinstance(value, str):
                 raise EventError(where, "Not a valid string.")
         elif key == "content_ids":

@@ -32,6 +32,9 @@ def seed_from(sim, destinations: dict, secrets: dict) -> dict:
         if merged.get("event_set_id") not in (None, ""):
             kind = "crm" if merged.get("event_source") == "crm" else "offline"
             event_sets.append((str(merged["event_set_id"]), kind, ids[0] if ids else None))
+        for key, kind in (("pixel_code", "pixel"), ("app_id", "app")):  # web / app events' event_source_id
+            if merged.get(key) not in (None, "") and destination.get("type") in ("web_events", "app_events"):
+                event_sets.append((str(merged[key]), kind, ids[0] if ids else None))
 
     with sim.lock:
         world = sim.world

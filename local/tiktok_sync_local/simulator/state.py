@@ -133,6 +133,7 @@ class World:
         # order): the event as received when keep_events, else None. Test events apart.
         self.events: dict[str, dict | None] = {}
         self.test_events: dict[str, dict | None] = {}
+        self.orders: list[dict] = []  # accepted order-status updates (Sync Order Information), in arrival order
         self.duplicates = 0
         self._rng = random.Random()
 
@@ -280,6 +281,10 @@ class World:
                             "event_id": None if event_id.startswith("\x00") else event_id, "test": is_test})
         return out
 
+    def record_order_status(self, info: dict, now: float) -> None:
+        """Store an accepted order-status update (Sync Order Information) as received."""
+        self.orders.append({**copy.deepcopy(info), "received_at": now})
+
     # --- a state file -------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
@@ -302,6 +307,7 @@ class World:
             ],
             "events": _events_out(self.events),
             "test_events": _events_out(self.test_events),
+            "orders": self.orders,
             "duplicates": self.duplicates,
         }
 
@@ -333,6 +339,7 @@ class World:
             records = saved.get("records") or {}
             getattr(world, name).update(
                 (key, records.get(key) if keep_events else None) for key in saved.get("keys", []))
+        world.orders = list(data.get("orders", []))
         world.duplicates = int(data.get("duplicates", 0))
         return world
 

@@ -50,8 +50,15 @@ def test_offline_events_are_stored_as_received(api, sim):
 
 
 def test_crm_event_set_accepts_custom_names(api, sim):
-    api.ok("POST", "event/track/", body=track([ev(event="QualifiedLead")], "crm", DEMO.crm_event_set_id))
-    assert sim.events()[0]["event_source"] == "crm"
+    lead = {"lead_id": "7312345678901234567", "lead_event_source": "Salesforce"}
+    api.ok("POST", "event/track/", body=track([ev(event="QualifiedLead", lead=lead)], "crm", DEMO.crm_event_set_id))
+    assert sim.events()[0]["event_source"] == "crm" and sim.events()[0]["lead"] == lead
+
+
+def test_a_crm_event_without_a_lead_id_is_refused(api, sim):
+    _, out = api.post("event/track/", track([ev(event="QualifiedLead")], "crm", DEMO.crm_event_set_id))
+    assert out["code"] == 40002 and out["message"].startswith("data.0.lead.lead_id: Missing data")
+    assert sim.events() == []
 
 
 def test_event_source_id_must_match_the_source_kind(api, sim):
@@ -60,6 +67,40 @@ def test_event_source_id_must_match_the_source_kind(api, sim):
         _, out = api.post("event/track/", track([ev()], source_id=source_id))
         assert out["code"] == 40002 and out["message"].startswith("Invalid value for event_source_id")
     api.ok("POST", "event/track/", body=track([ev()], "web", "CABC123PIXEL"))
+
+
+def test_a_web_event_without_a_known_pixel_code_is_refused(api, sim):
+    for source_id in ("", "CNOTAPIXEL0000000000", DEMO.offline_event_set_id):
+        _, out = api.post("event/track/", track([ev()], "web", source_id))
+        assert out["code"] == 40002 and "event_source_id" in out["message"]
+    body = track([ev()], "web", DEMO.offline_event_set_id)
+    del body["event_source_id"]
+    _, out = api.post("event/track/", body)
+    assert out["code"] == 40002 and out["message"] == "event_source_id: Missing data for required field."
+    assert sim.events() == []
+
+
+IDFA = "1E7EA419-51C9-480A-AF38-A5AE8306D03B"
+
+
+def app_ev(event_id="a-1", **over):
+    out = {"event": "LaunchAPP", "event_time": NOW - 60, "event_id": event_id, "user": {"idfa": IDFA},
+           "app": {"app_id": "6444000001", "app_name": "ACME Shop"}}
+    out.update(over)
+    return out
+
+
+def test_app_events_need_an_app_id_and_a_device_id_or_user_data(api, sim):
+    sim.add_event_set("7300000000000000001", DEMO.advertiser_id, kind="app")
+    api.ok("POST", "event/track/", body=track([app_ev()], "app", "7300000000000000001"))
+    for source_id in ("7399999999999999999", DEMO.offline_event_set_id):  # not an app id TikTok knows
+        _, out = api.post("event/track/", track([app_ev()], "app", source_id))
+        assert out["code"] == 40002 and "event_source_id" in out["message"]
+    _, out = api.post("event/track/", track([app_ev(app={"app_name": "ACME Shop"})], "app", "7300000000000000001"))
+    assert out["code"] == 40002 and out["message"].startswith("data.0.app.app_id: Missing data")
+    _, out = api.post("event/track/", track([app_ev(user={"ip": "1.2.3.4"})], "app", "7300000000000000001"))
+    assert out["code"] == 40002 and out["message"].startswith("data.0.user: App events need a device id")
+    assert [e["event_id"] for e in sim.events()] == ["a-1"]
 
 
 def test_event_set_of_an_advertiser_the_token_cannot_use(api, sim):

@@ -40,8 +40,11 @@ def test_offline_events_are_delivered(client, sim, clock):
 
 
 def test_crm_events(client, sim, clock):
-    out = send(client, [event(1, clock, event="LeadQualified")], event_source="crm", event_source_id=CRM)
+    out = send(client, [event(1, clock, event="LeadQualified", lead={"lead_id": "7312345678901234567"})],
+               event_source="crm", event_source_id=CRM)
     assert out.accepted == [0] and len(sim.events(CRM)) == 1
+    out = send(client, [event(2, clock, event="LeadQualified")], event_source="crm", event_source_id=CRM)
+    assert out.accepted == [] and "lead.lead_id" in out.rejected[0][1]  # TikTok requires it for crm
 
 
 def test_test_event_code_marks_test_events(client, sim, clock):

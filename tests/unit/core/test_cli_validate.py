@@ -22,6 +22,10 @@ def run(args, capsys):
     ("amperity-audience.csv", "vip-audience", 55, 6),
     ("amperity-offline-events.csv", "store-purchases", 58, None),
     ("liveramp-conversions.psv", "liveramp-conversions", 35, None),
+    ("web-events.csv", "web-purchases", 15, None),
+    ("app-events.csv", "app-events", 14, None),
+    ("crm-leads.csv", "crm-leads", 11, None),
+    ("hotel-orders.csv", "hotel-orders", 10, 4),
 ])
 def test_validate_samples(samples, tmp_path, capsys, sample, destination, read, rejected):
     report, rejects = tmp_path / "r.json", tmp_path / "rej.csv"

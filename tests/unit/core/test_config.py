@@ -70,7 +70,8 @@ def test_roundtrip_to_dict():
     ({"a": dict(AUD, preset="segment")}, None, "key 'preset': must be one of amperity, liveramp"),
     ({"a": {"type": "audience", "audience_name": "x"}}, None, "key 'advertiser_ids' is required"),
     ({"a": dict(AUD, event_set_id="7311111111111111111")}, None, "key 'event_set_id' does not apply to a destination of type audience"),
-    ({"a": {"type": "segments"}}, None, "key \"type\" must be \"audience\" or \"offline_events\""),
+    ({"a": {"type": "segments"}}, None, "key \"type\" must be one of audience, offline_events, web_events, "
+                                        "app_events, order_status; got 'segments'"),
     ({"e": dict(EVT, event_set_id="CABCDEFGHIJKLMNOPQRS")}, None, "looks like a pixel code"),
     ({"e": dict(EVT, event_set_id="123")}, None, "not a valid event set id"),
     ({"e": dict(EVT, currency="usd$")}, None, "not an ISO 4217 currency code"),

@@ -76,7 +76,11 @@ def test_a_complete_offline_event_passes():
         ({"properties": {"contents": [{"sku": "x"}]}}, "data.0.properties.contents.0.sku: Unknown field"),
         ({"properties": []}, "data.0.properties: Not a valid object"),
         ({"limited_data_use": "no"}, "data.0.limited_data_use: Not a valid boolean"),
-        ({"page": {"url": 1}}, "data.0.page.url: Not a valid string"),
+        ({"page": {"url": "https://x"}}, "data.0.page: Unknown field for event_source offline"),
+        ({"lead": {"lead_id": "1"}}, "data.0.lead: Unknown field for event_source offline"),
+        ({"user": {"email": H, "ttclid": "x"}}, "data.0.user.ttclid: Unknown field for event_source offline"),
+        ({"event_id": ""}, "data.0.event_id: Missing data for required field"),
+        ({"event_id": "x" * 129}, "data.0.event_id: Longer than maximum length 128"),
         ({"timestamp": "2025-01-01"}, "data.0.timestamp: Unknown field"),
     ],
 )
@@ -116,8 +120,64 @@ def test_legacy_names_follow_the_knob_and_only_apply_to_offline():
 
 
 def test_crm_and_web_accept_custom_event_names_and_no_user():
-    check([event(event="QualifiedLead", user=None)], source="crm")
+    check([event(event="QualifiedLead", user=None, lead={"lead_id": "7312345678901234567"})], source="crm")
     check([event(event="MyWebThing", user={"ttclid": "abc"})], source="web")
+
+
+def test_a_crm_event_without_a_lead_id_is_refused():
+    for lead in (None, {}, {"lead_id": ""}, {"lead_event_source": "Salesforce"}):
+        over = {} if lead is None else {"lead": lead}
+        with pytest.raises(ApiError, match=r"^data\.0\.lead\.lead_id: Missing data for required field"):
+            check([event(event="QualifiedLead", **over)], source="crm")
+    with pytest.raises(ApiError, match=r"^data\.0\.lead\.lead_id: Not a valid string"):
+        check([event(event="QualifiedLead", lead={"lead_id": 7312345678901234567})], source="crm")
+
+
+def app_event(**over):
+    out = event(event="LaunchAPP", user={"idfa": IDFA}, app={"app_id": "id343200656", "app_name": "Acme"},
+                properties={})
+    out.update(over)
+    return out
+
+
+IDFA = "5F3A2B18-9C4D-4E7F-B8E2-17D3A1E69B25"
+
+
+def test_a_complete_app_event_passes_with_raw_or_hashed_device_ids():
+    check([app_event(), app_event(user={"idfa": H, "att_status": "AUTHORIZED"}),
+           app_event(user={"gaid": IDFA.lower()}), app_event(user={"email": [H]}),
+           {k: v for k, v in app_event().items() if k != "event_id"}],
+          source="app")
+
+
+@pytest.mark.parametrize("over, where", [
+    ({"app": {}}, "data.0.app.app_id: Missing data for required field"),
+    ({"app": {"app_name": "Acme"}}, "data.0.app.app_id: Missing data for required field"),
+    ({"app": {"app_id": "1", "bundle": "x"}}, "data.0.app.bundle: Unknown field"),
+    ({"user": {"ip": "1.2.3.4"}}, "data.0.user: App events need a device id"),
+    ({"user": None}, "data.0.user: App events need a device id"),
+    ({"user": {"idfa": IDFA.lower()}}, "data.0.user.idfa: Not a valid id: a uppercase UUID"),
+    ({"user": {"gaid": IDFA}}, "data.0.user.gaid: Not a valid id: a lowercase UUID"),
+    ({"user": {"idfa": IDFA, "att_status": "yes"}}, "data.0.user.att_status: Must be one of"),
+    ({"user": {"idfa": IDFA, "ttclid": "x"}}, "data.0.user.ttclid: Unknown field for event_source app"),
+    ({"page": {"url": "https://x"}}, "data.0.page: Unknown field for event_source app"),
+])  # fmt: skip
+def test_app_event_rejections(over, where):
+    with pytest.raises(ApiError) as err:
+        check([app_event(**over)], source="app")
+    assert err.value.code == 40002 and where in err.value.message
+
+
+def test_web_event_fields():
+    check([event(event="CompletePayment", user={"ttclid": "E.C.P", "ttp": "t", "ip": "1.2.3.4", "locale": "en-US"},
+                 page={"url": "https://shop.example.com/", "referrer": "https://www.tiktok.com/"},
+                 properties={"content_ids": ["A"], "status": "paid", "search_string": "shoes"})], source="web")
+    with pytest.raises(ApiError, match=r"^data\.0\.page\.url: Not a valid string"):
+        check([event(page={"url": 1})], source="web")
+    with pytest.raises(ApiError, match=r"^data\.0\.user\.idfa: Unknown field for event_source web"):
+        check([event(user={"idfa": IDFA})], source="web")
+    with pytest.raises(ApiError, match=r"^data\.0\.event_id: Missing data for required field"):
+        check([event(event_id="")], source="web")
 
 
 def test_extra_check_plugs_in_faults():

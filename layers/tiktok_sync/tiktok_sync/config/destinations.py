@@ -17,13 +17,15 @@ from typing import Any
 import phonenumbers
 
 from ..errors import ConfigError
-from . import catalog, presets
+from . import catalog, event_sources, presets
 
 DEFAULT_CREDENTIALS = "tiktok/default"
 ID_TYPES = ("EMAIL", "PHONE", "IDFA", "AAID")
 TIKTOK_ID = re.compile(r"[1-9][0-9]{9,19}")
 DESTINATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PIXEL_CODE = re.compile(r"C[A-Z0-9]{15,24}")
+ORDER_STATUS_PATH = re.compile(r"[a-z0-9_]+(?:/[a-z0-9_]+)*/?")
+VALUE_AGGREGATIONS = {"unit": "unit", "line": "line", "order": "order", "sum": "line", "first": "order"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Destination:
     """One validated destination. JSON-able through `to_dict()` / `from_dict()`."""
 
     name: str
-    type: str  # "audience" | "offline_events"
+    type: str  # "audience" | "offline_events" | "web_events" | "app_events" | "order_status"
     credentials: str = DEFAULT_CREDENTIALS
     preset: str = "amperity"
     columns: dict[str, list[str]] = field(default_factory=dict)
@@ -46,17 +48,31 @@ class Destination:
     audience_id: str = ""
     id_types: tuple[str, ...] = ID_TYPES
     mode: str = "add"  # "add" | "remove"
-    # offline events
+    # events (offline_events, web_events, app_events; see config/data/event_sources.json)
     event_set_id: str = ""
-    event_source: str = "offline"  # "offline" | "crm"
+    event_source: str = "offline"  # "offline" | "crm" (offline_events); "web" / "app" for the other types
     test_event_code: str = ""
     event_map: dict[str, str] = field(default_factory=dict)
+    event: str = ""  # one fixed event name for every row (then no event column is needed)
     currency: str = ""
     limited_data_use: bool = False
     legacy_event_names: str = "keep"  # "keep" | "replace" (CompletePayment → Purchase, SubmitForm → Lead)
-    value_aggregation: str = "sum"  # "sum" | "first": an event's value from its item rows
+    value_aggregation: str = "line"  # "unit" | "line" | "order": an event's value from its item rows (DESIGN §4)
     send_event_channel: bool = True
     send_external_id: bool = True
+    lead_event_source: str = ""  # crm: lead.lead_event_source for rows without one (the CRM's name)
+    pixel_code: str = ""  # web_events: the event_source_id
+    app_id: str = ""  # app_events: TikTok's app id, the event_source_id
+    app_store_id: str = ""  # app_events: app.app_id (App Store id / Android package) for rows without one
+    allow_custom_events: bool = False
+    dedupe_across_runs: bool = True  # an event key accepted by an earlier run (28 days) is skipped: already_sent
+    # order_status (Sync Order Information, seed 004)
+    status_map: dict[str, str] = field(default_factory=dict)  # the brand's status value → TikTok order status
+    order_status_path: str = ""  # "" = env TIKTOK_ORDER_STATUS_PATH, else tiktok/orders.DEFAULT_PATH
+    third_merchant_id: str = ""
+    third_shop_id: str = ""
+    third_shop_name: str = ""
+    order_country: str = ""
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -70,6 +86,11 @@ class Destination:
         data["advertiser_ids"] = tuple(data.get("advertiser_ids", ()))
         data["id_types"] = tuple(data.get("id_types", ID_TYPES))
         return cls(**data)
+
+    @property
+    def source_id(self) -> str:
+        """The destination's event_source_id (event set id, pixel code or app id; "" when rows carry it)."""
+        return {"web_events": self.pixel_code, "app_events": self.app_id}.get(self.type, self.event_set_id)
 
     @property
     def id_schema(self) -> list[str]:
@@ -167,9 +188,53 @@ def _event_map(v: Any) -> str | None:
     if not isinstance(v, dict):
         return f"must be an object mapping source values to TikTok event names, got {_typename(v)}"
     for src, dst in v.items():
-        if not isinstance(dst, str) or dst.strip().lower() not in catalog.EVENTS_BY_LOWER:
-            return f"{src!r} maps to {dst!r}, which is not a TikTok offline event name"
+        if not isinstance(dst, str) or not dst.strip():
+            return f"{src!r} must map to a TikTok event name (a non-empty string)"
     return None
+
+
+def _status_map(v: Any) -> str | None:
+    if not isinstance(v, dict) or not v:
+        return f"must be an object mapping your status values to TikTok order statuses, got {_typename(v)}"
+    for src, dst in v.items():
+        if not isinstance(dst, str) or dst.strip().upper() not in catalog.ORDER_STATUSES:
+            return f"{src!r} maps to {dst!r}, which is not a TikTok order status ({', '.join(catalog.ORDER_STATUSES)})"
+    return None
+
+
+def _pixel_code(v: Any) -> str | None:
+    if _is_str(v):
+        return _is_str(v)
+    if PIXEL_CODE.fullmatch(v):
+        return None
+    if TIKTOK_ID.fullmatch(v):
+        return f"{v!r} looks like an event set or app id; a pixel code is letters and digits starting with C"
+    return f"{v!r} is not a pixel code (letters and digits starting with C, e.g. \"C4A1B2C3D4E5F6G7H8I9\")"
+
+
+def _order_status_path(v: Any) -> str | None:
+    if _is_str(v):
+        return _is_str(v)
+    if ORDER_STATUS_PATH.fullmatch(v):
+        return None
+    return ("must be a path relative to the API base, lowercase words joined by '/', "
+            "e.g. \"order/status/sync/\" (no leading '/', no host)")
+
+
+def _country(v: Any) -> str | None:
+    if _is_str(v):
+        return _is_str(v)
+    return None if len(v) == 2 and v.isascii() and v.isalpha() else "must be a two-letter country code (ISO 3166-1, e.g. FR)"
+
+
+def _short_str(limit: int) -> Check:
+    def check(v: Any) -> str | None:
+        problem = _non_empty_str(v)
+        if problem:
+            return problem
+        return None if len(v) <= limit else f"must be at most {limit} characters"
+
+    return check
 
 
 def _currency(v: Any) -> str | None:
@@ -195,9 +260,12 @@ def _test_event_code(v: Any) -> str | None:
 
 
 BOTH, AUDIENCE, EVENTS = "both", "audience", "offline_events"
+WEB, APP, ORDERS = "web_events", "app_events", "order_status"
+TYPES = (AUDIENCE, EVENTS, WEB, APP, ORDERS)
+TRACKED = (EVENTS, WEB, APP)  # the types sent through event/track/
 
-SCHEMA: dict[str, tuple[str, Check]] = {
-    "type": (BOTH, _one_of("audience", "offline_events")),
+SCHEMA: dict[str, tuple[str | tuple[str, ...], Check]] = {
+    "type": (BOTH, _one_of(*TYPES)),
     "credentials": (BOTH, _non_empty_str),
     "preset": (BOTH, _one_of(*presets.names())),
     "columns": (BOTH, _columns),
@@ -213,16 +281,35 @@ SCHEMA: dict[str, tuple[str, Check]] = {
     "mode": (AUDIENCE, _one_of("add", "remove", "mirror")),
     "event_set_id": (EVENTS, _tiktok_id("event set id")),
     "event_source": (EVENTS, _one_of("offline", "crm")),
-    "test_event_code": (EVENTS, _test_event_code),
-    "event_map": (EVENTS, _event_map),
-    "currency": (EVENTS, _currency),
-    "limited_data_use": (EVENTS, _is_bool),
+    "test_event_code": (TRACKED, _test_event_code),
+    "event_map": (TRACKED, _event_map),
+    "event": (TRACKED, _short_str(catalog.CUSTOM_EVENT_NAME_MAX)),
+    "currency": ((EVENTS, WEB, APP, ORDERS), _currency),
+    "limited_data_use": (TRACKED, _is_bool),
     "legacy_event_names": (EVENTS, _one_of("keep", "replace")),
-    "value_aggregation": (EVENTS, _one_of("sum", "first")),
+    "value_aggregation": (TRACKED, _one_of(*VALUE_AGGREGATIONS)),
     "send_event_channel": (EVENTS, _is_bool),
     "send_external_id": (EVENTS, _is_bool),
+    "lead_event_source": (EVENTS, _short_str(100)),
+    "pixel_code": (WEB, _pixel_code),
+    "app_id": (APP, _tiktok_id("TikTok app id")),
+    "app_store_id": (APP, _short_str(255)),
+    "allow_custom_events": ((WEB, APP), _is_bool),
+    "dedupe_across_runs": ((EVENTS, WEB, APP, ORDERS), _is_bool),
+    "status_map": (ORDERS, _status_map),
+    "order_status_path": (ORDERS, _order_status_path),
+    "third_merchant_id": (ORDERS, _short_str(255)),
+    "third_shop_id": (ORDERS, _short_str(255)),
+    "third_shop_name": (ORDERS, _short_str(255)),
+    "order_country": (ORDERS, _country),
 }
-REQUIRED = {AUDIENCE: ("advertiser_ids", "audience_name"), EVENTS: ()}
+REQUIRED = {AUDIENCE: ("advertiser_ids", "audience_name"), EVENTS: (), WEB: ("pixel_code",), APP: ("app_id",),
+            ORDERS: ()}
+DEFAULT_PRESET = {AUDIENCE: "amperity", EVENTS: "amperity", WEB: "tiktok", APP: "tiktok", ORDERS: "tiktok"}
+
+
+def _applies(scope: str | tuple[str, ...], kind: str) -> bool:
+    return scope == BOTH or scope == kind or (isinstance(scope, tuple) and kind in scope)
 
 
 def _typename(v: Any) -> str:
@@ -293,25 +380,29 @@ def _validate_destination(name: str, raw: Any, defaults: dict) -> tuple[list[str
     if not isinstance(raw, dict):
         return [f"{where}: must be an object, got {_typename(raw)}"], None
     kind = raw.get("type")
-    if kind not in (AUDIENCE, EVENTS):
-        problems.append(f"{where}: key \"type\" must be \"audience\" or \"offline_events\", got {kind!r}")
+    if kind not in TYPES:
+        problems.append(f"{where}: key \"type\" must be one of {', '.join(TYPES)}; got {kind!r}")
         return problems, None
     for key, value in raw.items():
         if key not in SCHEMA:
             problems.append(f"{where}: key {key!r} is unknown{_did_you_mean(key)}")
             continue
         scope, check = SCHEMA[key]
-        if scope not in (BOTH, kind):
+        if not _applies(scope, kind):
             problems.append(f"{where}: key {key!r} does not apply to a destination of type {kind}")
             continue
         problem = check(value)
         if problem:
             problems.append(f"{where}: key {key!r}: {problem}")
-    merged = {k: v for k, v in defaults.items() if SCHEMA.get(k, (None,))[0] in (BOTH, kind)}
+    merged = {k: v for k, v in defaults.items() if k in SCHEMA and _applies(SCHEMA[k][0], kind)}
+    if "preset" in merged and isinstance(merged["preset"], str) and not presets.has_kind(merged["preset"], kind):
+        del merged["preset"]  # a default preset that does not describe this type's files does not apply to it
     merged.update(raw)
     for key in REQUIRED[kind]:
         if key not in merged:
             problems.append(f"{where}: key {key!r} is required for type {kind}")
+    if not problems:
+        problems.extend(f"{where}: {p}" for p in _event_problems(kind, merged))
     if kind == AUDIENCE and merged.get("mode") == "mirror":
         problems.append(f"{where}: key 'mode': mirror is not available yet; use \"add\" or \"remove\"")
     if problems:
@@ -338,9 +429,66 @@ def _build(name: str, kind: str, merged: dict) -> Destination:
         values["phone_region"] = values["phone_region"].upper()
     if "currency" in values:
         values["currency"] = values["currency"].upper()
-    if "event_map" in values:
-        values["event_map"] = {str(k): catalog.EVENTS_BY_LOWER[v.strip().lower()] for k, v in values["event_map"].items()}
+    if kind != AUDIENCE:
+        values.setdefault("preset", DEFAULT_PRESET[kind])
+        values["event_source"] = {WEB: "web", APP: "app", ORDERS: ""}.get(kind, values.get("event_source", "offline"))
+    if kind in TRACKED:
+        names = _event_names(kind, values)
+        if "event_map" in values:
+            values["event_map"] = {str(k): names.get(v.strip().lower(), v.strip()) for k, v in values["event_map"].items()}
+        if "event" in values:
+            values["event"] = names.get(values["event"].strip().lower(), values["event"].strip())
+        spec = presets.spec(values["preset"], kind)
+        values["value_aggregation"] = VALUE_AGGREGATIONS[values.get("value_aggregation")
+                                                         or spec.get("value_aggregation", "line")]
+    if "status_map" in values:
+        values["status_map"] = {str(k): v.strip().upper() for k, v in values["status_map"].items()}
+    if "order_country" in values:
+        values["order_country"] = values["order_country"].upper()
+    if "order_status_path" in values:
+        values["order_status_path"] = values["order_status_path"].rstrip("/") + "/"
     return Destination(**values)
+
+
+def _event_names(kind: str, merged: dict) -> dict[str, str]:
+    """Lowercased TikTok event name → its spelling, for the destination's event source."""
+    source = event_sources.source_for(kind, merged.get("event_source", "offline"))
+    return event_sources.allowed_event_names(source)
+
+
+def _custom_allowed(kind: str, merged: dict) -> bool:
+    rules = event_sources.rules(event_sources.source_for(kind, merged.get("event_source", "offline")))
+    return rules.custom_events == "always" or (rules.custom_events == "allowed" and bool(merged.get("allow_custom_events")))
+
+
+def _event_problems(kind: str, merged: dict) -> list[str]:
+    """Checks that need several keys: the preset fits the type, event names fit the event source."""
+    problems = []
+    preset = merged.get("preset", DEFAULT_PRESET[kind])
+    if not presets.has_kind(preset, kind):
+        fits = [p for p in presets.names() if presets.has_kind(p, kind)]
+        problems.append(f"key 'preset': preset {preset!r} does not describe {kind} files; use {' or '.join(fits)}")
+    if kind not in TRACKED:
+        return problems
+    names = _event_names(kind, merged)
+    custom = _custom_allowed(kind, merged)
+    source = event_sources.source_for(kind, merged.get("event_source", "offline"))
+    what = {"offline": "offline event", "web": "web event", "app": "app event"}.get(source, "event")
+    hint = "; set allow_custom_events to send custom events" if kind in (WEB, APP) else ""
+    targets = [("event_map", f"{src!r} maps to {dst!r}", dst) for src, dst in (merged.get("event_map") or {}).items()]
+    if merged.get("event"):
+        targets.append(("event", repr(merged["event"]), merged["event"]))
+    for key, described, name in targets:
+        name = name.strip()
+        if name.lower() in names:
+            continue
+        if custom:
+            problem = catalog.custom_event_problem(name)
+            if problem:
+                problems.append(f"key {key!r}: {described}: a custom event name that {problem}")
+            continue
+        problems.append(f"key {key!r}: {described}, which is not a TikTok {what} name{hint}")
+    return problems
 
 
 def _did_you_mean(key: str) -> str:

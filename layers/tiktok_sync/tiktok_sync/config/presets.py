@@ -31,8 +31,17 @@ def spec(preset: str, kind: str) -> dict:
     return _presets()[preset][kind]
 
 
+def has_kind(preset: str, kind: str) -> bool:
+    """Whether `preset` describes files for destinations of type `kind`."""
+    return kind in _presets().get(preset, {})
+
+
 def field_names(kind: str) -> list[str]:
-    return list(spec("amperity", kind)["fields"])
+    """Our field names for `kind`, across every preset that describes it (first seen first)."""
+    names: dict[str, None] = {}
+    for p in _presets().values():
+        names.update(dict.fromkeys(p.get(kind, {}).get("fields", ())))
+    return list(names)
 
 
 def _canonical_field(kind: str, key: str) -> str | None:

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from .. import reasons
 from ..config.destinations import Destination
 from ..config.presets import resolve_columns
+from .event_rows import describe_notes
 from .reader import QueryResultReader
-from .records import AudienceRows, EventRows, RowRejected, row_processor
+from .records import RowRejected
+from .rows import RowProcessor, row_processor
 
 RejectSink = Callable[[int, str, "str | None", str], None]
 
@@ -27,7 +29,7 @@ class ScanStats:
     valid: int = 0
     rejected_by_reason: Counter = field(default_factory=Counter)
     dropped_identifiers: Counter = field(default_factory=Counter)
-    default_currency_rows: int = 0
+    notes: Counter = field(default_factory=Counter)  # counted warnings of event rows: text with {n} -> rows
     blank_lines: int = 0
 
     def merge(self, other: dict) -> None:
@@ -36,7 +38,7 @@ class ScanStats:
         self.valid += other.get("valid", 0)
         self.rejected_by_reason.update(other.get("rejected_by_reason", {}))
         self.dropped_identifiers.update(other.get("dropped_identifiers", {}))
-        self.default_currency_rows += other.get("default_currency_rows", 0)
+        self.notes.update(other.get("notes", {}))
         self.blank_lines += other.get("blank_lines", 0)
 
     @property
@@ -50,7 +52,7 @@ class ScanStats:
             "rejected": self.rejected,
             "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
             "dropped_identifiers": dict(sorted(self.dropped_identifiers.items())),
-            "default_currency_rows": self.default_currency_rows,
+            "notes": dict(sorted(self.notes.items())),
             "blank_lines": self.blank_lines,
         }
 
@@ -67,7 +69,8 @@ class FileScan:
             dest.type, dest.preset, dest.columns, reader.header, file_name=reader.name, destination=dest.name,
             default_event_set_id=dest.event_set_id, id_types=dest.id_types,
         )
-        self.processor: AudienceRows | EventRows = row_processor(dest, self.columns, reader.header, now=self.now)
+        self.processor: RowProcessor = row_processor(dest, self.columns, reader.header, now=self.now,
+                                                     file_name=reader.name)
         self.on_reject = on_reject
         self.stats = ScanStats()
 
@@ -100,9 +103,10 @@ class FileScan:
             stats.blank_lines = self.reader.blank_lines
             stats.dropped_identifiers.update(self.processor.dropped)
             self.processor.dropped.clear()
-            if isinstance(self.processor, EventRows):
-                stats.default_currency_rows += self.processor.used_default_currency
-                self.processor.used_default_currency = 0
+            notes = getattr(self.processor, "notes", None)
+            if notes:
+                stats.notes.update(notes)
+                notes.clear()
 
     def run(self) -> ScanStats:
         """Consume the whole file (validate): only the counts are kept."""
@@ -144,13 +148,11 @@ def scan_warnings(dest: Destination, stats: ScanStats) -> list[str]:
     out = []
     if stats.blank_lines:
         out.append(f"{stats.blank_lines} blank line(s) skipped: in a file with several columns they are not rows")
-    if stats.default_currency_rows:
-        out.append(f"{stats.default_currency_rows} row(s) had a value but no currency: USD assumed "
-                   "(set \"currency\" on the destination)")
+    out.extend(describe_notes(stats.notes))
     if stats.dropped_identifiers:
         total = sum(stats.dropped_identifiers.values())
         out.append(f"{total} invalid identifier(s) were dropped from rows that still had a valid one")
-    if dest.type == "offline_events" and stats.rejected_by_reason.get(reasons.OUTSIDE_WINDOW):
+    if dest.type != "audience" and stats.rejected_by_reason.get(reasons.OUTSIDE_WINDOW):
         out.append(f"{stats.rejected_by_reason[reasons.OUTSIDE_WINDOW]} event(s) older than 28 days were not sent "
                    "(TikTok does not attribute them)")
     return out

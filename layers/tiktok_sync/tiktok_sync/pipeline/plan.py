@@ -43,7 +43,8 @@ PART_SHAPING_KEYS = ("type", "preset", "columns", "id_types", "mode", "phone_reg
                      "email_gmail_normalization", "email_strip_plus_tags", "has_header", "column_names", "timezone",
                      "event_source", "event_set_id", "event_map", "event", "currency", "legacy_event_names",
                      "send_event_channel", "send_external_id", "value_aggregation", "pixel_code", "app_id",
-                     "allow_custom_events", "status_map")
+                     "app_store_id", "allow_custom_events", "lead_event_source", "limited_data_use", "status_map",
+                     "third_merchant_id", "third_shop_id", "third_shop_name", "order_country")
 
 # Rough row sizes to size the partitions before anything is read (small on purpose: more partitions
 # is cheaper than a sender holding too much).

@@ -137,6 +137,10 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
                               "size": prepare.get("size"), "created": bool(prepare.get("created")),
                               "mode": dest_cfg.get("mode"), "advertiser_ids": dest_cfg.get("advertiser_ids"),
                               "shared_with": list(dest_cfg.get("advertiser_ids") or [])[1:]}
+    if kind and kind != "audience":
+        report["events"] = {"by_name": {}, "value": {}, "event_source": dest_cfg.get("event_source"),
+                            "event_source_id": dest_cfg.get("pixel_code") or dest_cfg.get("app_id")
+                            or dest_cfg.get("event_set_id") or None}
     if kind != "audience" and dest_cfg.get("test_event_code"):
         report["warnings"].append("test_event_code is set: TikTok shows these events in Events Manager's "
                                   "Test Events tab only, not in reporting")
@@ -206,12 +210,18 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
         if r.get("skipped"):
             report["skipped_by_reason"]["already_sent"] = report["skipped_by_reason"].get("already_sent", 0) + r["skipped"]
         for key, n in res.get("sent", {}).items():
-            report["sent"][key] = report["sent"].get(key, 0) + n
+            kind, _, name = key.partition(":")
+            if name and kind in ("name", "value"):  # the events block: events per name, value per currency
+                block = report.setdefault("events", {}).setdefault("by_name" if kind == "name" else "value", {})
+                block[name] = round(block.get(name, 0) + n, 6)
+            else:
+                report["sent"][key] = report["sent"].get(key, 0) + n
         for minute, n in res.get("timeline", {}).items():
             timeline[int(minute)] = timeline.get(int(minute), 0) + n
         report["warnings"].extend(w for w in res.get("warnings", []) if w not in report["warnings"])
         if res.get("rejects_key"):
             report["rejects"].append(res["rejects_key"])
+        report["warnings"].extend(w for w in res.get("warnings", ()) if w not in report["warnings"])
         if res.get("status") == "FAILED":
             report["partitions"]["failed"] += 1
             err = dict(res.get("error") or {})

@@ -35,8 +35,8 @@ from ..partitions.parts import read_partition
 from ..state import runs
 from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
-from ..tiktok.event_grouping import group_events
-from ..tiktok.events import track_events
+from ..tiktok.event_grouping import event_batches, gc_paused, group_events, summarize
+from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
 from .split import get_json, partition_sources_of
 
@@ -98,7 +98,8 @@ class PartitionJob:
         self.table = ledger_table
         self.ledger = Ledger(ledger_table, self.run["run_id"], self.number)
         self.client_factory = client_factory
-        self.rows = list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
+        with gc_paused():  # a whole partition of small objects: the cyclic collector would rescan it again and again
+            self.rows = list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
         self.warnings: list[str] = []
 
     def _piece_recorder(self, batch: Batch) -> Callable[[list[int]], None]:
@@ -286,37 +287,47 @@ class AudienceJob(PartitionJob):
 
 
 class EventsJob(PartitionJob):
-    """event/track/: rows of one event are grouped into one."""
+    """Every event kind (offline, crm, web, app events; order statuses): rows of one event are grouped
+    into one (tiktok/event_grouping.py) and sent by send_event_batch."""
 
     kind = "offline_events"
+    kinds = ("offline_events", "web_events", "app_events", "order_status")
 
     def batches(self) -> list[Batch]:
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
-        groups = group_events(self.rows, self.dest)
+        groups, self.warnings = group_events(self.rows, self.dest)
         out: list[Batch] = []
-        for event_set_id, events in groups:
-            for i in range(0, len(events), max_events):
-                chunk = events[i:i + max_events]
-                refs = [ref for ev in chunk for ref in ev.lines]
-                out.append(Batch(len(out) + 1, refs, (event_set_id, chunk)))
+        for source_id, chunk in event_batches(groups, max_events):
+            refs = [ref for ev in chunk for ref in ev.refs]
+            out.append(Batch(len(out) + 1, refs, (source_id, chunk)))
         return out
 
     def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
-        event_set_id, chunk = batch.payload
-        outcome = track_events(client, event_source=self.dest.event_source, event_source_id=event_set_id,
-                               events=[ev.body for ev in chunk], test_event_code=self.dest.test_event_code or None,
-                               skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
+        source_id, chunk = batch.payload
+        outcome = send_event_batch(client, self.dest, source_id, [ev.body for ev in chunk],
+                                   skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
         accepted = list(outcome.accepted) + list(outcome.skipped)
-        rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].lines]
-        sent_rows = sum(len(chunk[i].lines) for i in accepted)
+        rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].refs]
+        sent_rows = sum(len(chunk[i].refs) for i in accepted)
+        summary = summarize([chunk[i].body for i in accepted])
         return BatchRecord(batch=batch.number, execution="", rows_sent=sent_rows,
-                           ids={"events": len(accepted)}, rejected=sorted(rejected),
+                           ids={"events": len(accepted), **_flat_summary(summary)}, rejected=sorted(rejected),
                            requests=outcome.requests)
 
 
+def _flat_summary(summary: dict) -> dict[str, float]:
+    """The events block of one batch as flat counters the ledger keeps (`name:Purchase`, `value:USD`)."""
+    out: dict[str, float] = {}
+    for name, n in (summary.get("by_name") or {}).items():
+        out[f"name:{name}"] = n
+    for currency, v in (summary.get("value") or {}).items():
+        out[f"value:{currency}"] = v
+    return out
+
+
 def _send(job_class: type[PartitionJob], event: dict, ledger_table: str, client_factory, remaining_ms) -> dict:
-    if event["run"]["type"] != job_class.kind and job_class is AudienceJob:
+    if event["run"]["type"] not in getattr(job_class, "kinds", (job_class.kind,)):
         raise ValueError(f"a {event['run']['type']} partition sent to the {job_class.kind} sender")
     job = job_class(event, client_factory, ledger_table)
     if event.get("action") == "record_failure":

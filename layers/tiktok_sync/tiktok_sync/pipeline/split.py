@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 from .. import aws
 from ..config.destinations import Destination
 from ..errors import FileTooLargeError, TooManyRejectsError
+from ..intake.event_rows import event_key
 from ..intake.reader import QueryResultReader
 from ..intake.rejects import RejectsWriter
 from ..intake.scan import FileScan, ScanStats, scan_warnings
@@ -105,11 +106,6 @@ class _Partitioner:
         if self.audience:
             return keys.of_hash(home_hash(record), self.bits), audience_line(ref, record)
         return keys.of_key(event_key(record), self.bits), event_line(ref, record)
-
-
-def event_key(record: dict) -> str:
-    """The event key (event source, event, event_id): all rows of one event share a partition."""
-    return f"{record.get('event_set_id', '')}\x1f{record['event']}\x1f{record['event_id']}"
 
 
 def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -> dict:

@@ -1,17 +1,20 @@
-"""Offline (and crm/web/app) conversion events through TikTok's Events API 2.0 (tiktok-api.md §3).
+"""Events through TikTok's Events API 2.0 (tiktok-api.md §3): offline, crm, web and app events;
+and `send_event_batch`, the one call that sends a batch of any event kind (order statuses too).
 
-The events handed in are already normalized TikTok event dicts (`event`, `event_time`,
-`event_id`, `user{email, phone, external_id}`, `properties{…}`, `limited_data_use`): this module
-only wraps them in the request and delivers them. TikTok fails a whole batch for one bad event and
-names it (`data.<i>.<field>: …`): that event is rejected directly and the rest resent; otherwise
-the batch is bisected (see `bisect`).
+The events handed in are already TikTok event dicts (`event`, `event_time`, `event_id`, `user{…}`,
+`properties{…}`, `page`, `app`, `lead`, `limited_data_use`; `tiktok/event_grouping.py` builds
+them): this module only wraps them in the request and delivers them. TikTok fails a whole batch
+for one bad event and names it (`data.<i>.<field>: …`): that event is rejected directly and the
+rest resent; otherwise the batch is bisected (see `bisect`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from . import api, pacer
+from ..config import event_sources
+from . import api, orders, pacer
 from .bisect import BatchOutcome, deliver
 from .client import TikTokClient
 
@@ -71,3 +74,28 @@ def track_events(
 
     return deliver(len(events), send, max_requests=client.settings.bisect_max_requests, named_index=True,
                    skip=skip, on_accepted=on_accepted)
+
+
+def send_event_batch(
+    client: TikTokClient,
+    dest: Any,
+    source_id: str,
+    bodies: Sequence[dict],
+    *,
+    skip: Iterable[int] = (),
+    on_accepted: Callable[[list[int]], None] | None = None,
+) -> BatchOutcome:
+    """Send one batch of grouped bodies for any event destination; indexes refer to `bodies`.
+
+    offline / crm / web / app: one `event/track/` request (bisected on refusal) with the
+    destination's event_source and test_event_code, `source_id` as event_source_id.
+    order_status: one request per order to the configurable order-status path (`orders`).
+    `skip`: indexes accepted by an earlier attempt — never sent again (`outcome.skipped`).
+    `on_accepted(indexes)`: called right after each accepted request (the ledger records it there).
+    """
+    rules = event_sources.rules_for(dest)
+    if rules.request == event_sources.ORDER_STATUS:
+        return orders.send_order_statuses(client, bodies, path=orders.order_status_path(dest.order_status_path),
+                                          skip=list(skip), on_accepted=on_accepted)
+    return track_events(client, event_source=rules.event_source, event_source_id=source_id, events=list(bodies),
+                        test_event_code=dest.test_event_code or None, skip=skip, on_accepted=on_accepted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import account, audiences, event_sets, events, mapping, oauth
+from . import account, audiences, event_sets, events, mapping, oauth, orders
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ ROUTES = {
         Route("GET", "dmp/custom_audience/get/", audiences.custom_audience_get),
         Route("POST", "dmp/custom_audience/delete/", audiences.custom_audience_delete),
         Route("POST", "event/track/", events.event_track),
+        Route("POST", orders.ORDER_STATUS_PATH, orders.order_status_sync),
         Route("POST", "oauth2/access_token/", oauth.access_token, needs_token=False),
         Route("POST", "oauth2/refresh_token/", oauth.refresh_token, needs_token=False),
         Route("POST", "oauth2/revoke_token/", oauth.revoke_token, needs_token=False),
