@@ -1,10 +1,12 @@
 """`tiktok-sync`: the command line (DESIGN §7, a contract).
 
     tiktok-sync validate FILE --config DESTINATIONS.json --destination NAME [--report OUT.json] [--rejects OUT.csv]
-    tiktok-sync run FILE --config … --destination … [--secrets S.json] [--tiktok-url URL] [--report OUT.json] [--dry-run]
+    tiktok-sync run FILE|DIR… --config … --destination … [--secrets S.json] [--tiktok-url URL] [--report OUT.json]
+                    [--dry-run] [--allow-deletes] [--force] [--state DIR] [--param NAME=VALUE …]
+    tiktok-sync runs [--state DIR | --aws [--stack NAME] [--region R]] [--destination NAME] [--limit N]
     tiktok-sync demo
     tiktok-sync simulator [--port N] [--qps N] [--state FILE]
-    tiktok-sync authorize --app-id … --secret … --auth-code … --secret-name … [--tiktok-url URL]
+    tiktok-sync authorize --app-id … [--secret …] --auth-code … --secret-name … [--tiktok-url URL]
 
 Exit status: 0 success (validate: the file could be read; run: status SUCCEEDED or DRY_RUN),
 1 the run or the file failed, 2 bad usage or configuration. Errors are one clear message, never
@@ -222,10 +224,32 @@ def cmd_simulator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _app_secret(args: argparse.Namespace) -> str:
+    """The developer app's secret: --secret, else TIKTOK_APP_SECRET, else asked at a prompt (so it stays
+    out of shell history and `ps`)."""
+    if args.secret:
+        return args.secret
+    if os.environ.get("TIKTOK_APP_SECRET"):
+        return os.environ["TIKTOK_APP_SECRET"]
+    if not sys.stdin.isatty():
+        raise UsageError("the app secret is needed: set TIKTOK_APP_SECRET or run in a terminal to be asked for it")
+    import getpass
+
+    value = getpass.getpass("TikTok app secret (from the developer portal; not echoed): ").strip()
+    if not value:
+        raise UsageError("no app secret given")
+    return value
+
+
 def cmd_authorize(args: argparse.Namespace) -> int:
     from tiktok_sync.tiktok.credentials import authorize
 
-    summary = authorize(app_id=args.app_id, secret=args.secret, auth_code=args.auth_code,
+    try:
+        secret = _app_secret(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    summary = authorize(app_id=args.app_id, secret=secret, auth_code=args.auth_code,
                         secret_name=args.secret_name, base_url=args.tiktok_url)
     print(f"Stored a TikTok token in secret {summary['secret_name']!r} "
           f"({'created' if summary.get('created') else 'new version'}).")
@@ -305,8 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("authorize", help="exchange an OAuth auth code for a token and store it in Secrets Manager")
     p.add_argument("--app-id", required=True)
-    p.add_argument("--secret", required=True, help="the developer app's secret")
-    p.add_argument("--auth-code", required=True, help="the auth_code TikTok appended to your redirect URL")
+    p.add_argument("--secret", help="the developer app's secret (default: TIKTOK_APP_SECRET, else asked at a "
+                                    "prompt — a flag is visible in shell history and ps)")
+    p.add_argument("--auth-code", required=True, help="the auth_code TikTok appended to your redirect URL after the "
+                                                       "advertiser approved your app (valid 1 hour, single use)")
     p.add_argument("--secret-name", required=True, help="Secrets Manager secret to create or update (e.g. tiktok/default)")
     p.add_argument("--tiktok-url", help="TikTok API base URL (default: production, or TIKTOK_API_BASE_URL)")
     p.set_defaults(func=cmd_authorize)

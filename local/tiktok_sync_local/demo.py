@@ -1,8 +1,9 @@
 """`tiktok-sync demo`: the main job on the embedded default.
 
 Emulated AWS running the real template.yaml and state machine, the local TikTok simulator, and
-the sample files in events/samples/: an audience and offline events in both presets (Amperity
-and LiveRamp). Prints progress and each run's report, then what the simulated TikTok holds.
+the sample files in events/samples/: audiences and offline events in both presets (Amperity and
+LiveRamp), web, app and CRM events, and hotel order statuses. Prints progress and each run's report,
+then what the simulated TikTok holds.
 
 The event samples carry fixed dates; TikTok only takes events from the last 28 days, so the demo
 moves every date in its copies of those files by whole days to end yesterday (the files in
@@ -28,8 +29,13 @@ RUNS = [
     ("liveramp-audience", "liveramp-audience.psv", "Custom audience, LiveRamp columns (email_1..2, phone_1)"),
     ("store-purchases", "amperity-offline-events.csv", "Offline events, Amperity item-level query"),
     ("liveramp-conversions", "liveramp-conversions.psv", "Offline events, LiveRamp conversion file"),
+    ("web-purchases", "web-events.csv", "Web events (server-side, TikTok's field names, a pixel)"),
+    ("app-events", "app-events.csv", "App events (device ids, a TikTok app id)"),
+    ("crm-leads", "crm-leads.csv", "CRM events (lead stages matched by lead_id)"),
+    ("hotel-orders", "hotel-orders.csv", "Order statuses (Sync Order Information, hotel bookings)"),
 ]
-SHIFTED = {"amperity-offline-events.csv", "liveramp-conversions.psv"}
+SHIFTED = {"amperity-offline-events.csv", "liveramp-conversions.psv", "web-events.csv", "app-events.csv",
+           "crm-leads.csv", "hotel-orders.csv"}
 # The sample data's "today": the newest event dates are the day before.
 SAMPLE_TODAY = date(2026, 11, 22)
 
@@ -93,7 +99,10 @@ def main(out=print, state_dir: str = DEMO_STATE) -> int:
         for ev in events:
             by_set[ev.get("event_source_id", "?")] = by_set.get(ev.get("event_source_id", "?"), 0) + 1
         for set_id, n in by_set.items():
-            out(f"  event set {set_id}: {n} offline events")
+            out(f"  event source {set_id}: {n} events")
+        orders = pipe.sim.orders()
+        if orders:
+            out(f"  order statuses: {len(orders)} updates of {len({o.get('order_id') for o in orders})} orders")
     ok = all(s in ("SUCCEEDED", "DRY_RUN") for s in statuses)
     out("")
     out("Demo finished: " + ", ".join(f"{d} {s}" for (d, _, _), s in zip(RUNS, statuses)))

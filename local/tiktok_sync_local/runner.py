@@ -251,14 +251,18 @@ class LocalPipeline:
                     return
                 shown["split"] = True
                 box["partitions"] = len(merged)
-                rows = sum(int(p.get("rows", 0)) for p in merged)
-                progress(f"split: {rows:,} valid row(s) in {len(merged)} partition(s)")
+                box["rows"] = sum(int(p.get("rows", 0)) for p in merged)
+                box["send_started"] = time.monotonic()
+                progress(f"split: {box['rows']:,} valid row(s) in {len(merged)} partition(s)")
             total = box.get("partitions", 0)
             if total:
                 done = count(f"{prefix}executions/{name}/results/")
                 if done != shown["done"]:
                     shown["done"] = done
                     progress(f"partitions done {done}/{total}")
+                elif time.monotonic() - box.get("rate_shown", box["send_started"]) >= RATE_EVERY:
+                    box["rate_shown"] = time.monotonic()
+                    progress(self._send_progress(box["prefix"], box["rows"], box["send_started"]))
 
         desc = self.aws.wait_for_execution(execution_arn, timeout=timeout, poll=0.1, on_poll=_throttled(on_poll, 0.5))
         on_poll(desc)
@@ -269,6 +273,22 @@ class LocalPipeline:
                       "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
         report.setdefault("execution_status", desc["status"])
         return report
+
+    def _send_progress(self, prefix: str, total: int, started: float) -> str:
+        """Rows the senders have had accepted so far (the ledger's batch records), their rate and an ETA."""
+        run_id = prefix.rstrip("/").rsplit("/", 1)[-1]
+        done = 0
+        pages = self.aws.client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.ledger_table, FilterExpression="begins_with(pk, :r)",
+            ExpressionAttributeValues={":r": {"S": f"{run_id}#"}}, ProjectionExpression="sk, outcome")
+        for page in pages:
+            for item in page.get("Items", []):
+                if "#" not in item["sk"]["S"] and "outcome" in item:
+                    done += json.loads(item["outcome"]["S"]).get("rows_sent", 0)
+        elapsed = max(0.001, time.monotonic() - started)
+        rate = done / elapsed
+        eta = f", about {_duration((total - done) / rate)} left" if rate > 0 and done < total else ""
+        return f"sending: {done:,} of {total:,} row(s) delivered, {rate:,.0f} rows/s{eta}"
 
     def _find_prefix(self, execution_arn: str) -> str | None:
         name = execution_arn.rsplit(":", 1)[-1]
@@ -299,6 +319,18 @@ class LocalPipeline:
         if prefix:
             return self._json(f"{prefix}executions/{name}/report.json") or self._json(prefix + "report.json")
         return None
+
+
+RATE_EVERY = 10.0  # seconds between "sending: …" progress lines on long runs
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _throttled(fn: Callable[[dict], None], every: float) -> Callable[[dict], None]:

@@ -104,6 +104,21 @@ def test_authorize_stores_the_token_in_secrets_manager(capsys):
         assert code == 1 and "auth_code" in err.lower() and "Traceback" not in err
 
 
+def test_authorize_takes_the_app_secret_from_the_environment(capsys, monkeypatch):
+    """F35: the app secret need not be a flag (visible in shell history and ps)."""
+    from moto import mock_aws
+
+    monkeypatch.setenv("TIKTOK_APP_SECRET", DEMO.secret)
+    with Simulator() as sim, mock_aws():
+        code = main(["authorize", "--app-id", DEMO.app_id, "--auth-code", DEMO.auth_code,
+                     "--secret-name", "tiktok/env", "--tiktok-url", sim.start()])
+        assert code == 0 and "tiktok/env" in capsys.readouterr().out
+    monkeypatch.delenv("TIKTOK_APP_SECRET")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["authorize", "--app-id", DEMO.app_id, "--auth-code", "x", "--secret-name", "tiktok/env"]) == 2
+    assert "TIKTOK_APP_SECRET" in capsys.readouterr().err
+
+
 def test_console_script_runs_the_demo_sample(tmp_path):
     """The installed `tiktok-sync` entry point, in a fresh process: run with the built-in simulator."""
     exe = ROOT / ".venv" / "bin" / "tiktok-sync"
