@@ -6,7 +6,8 @@ EventBridge schedule) to refresh-or-check every secret named in env `CREDENTIALS
 Env `TOKEN_REFRESH_BEFORE_SECONDS` (default 172800) is the refresh window; it must be longer than
 the schedule's interval.
 Metrics (namespace env `POWERTOOLS_METRICS_NAMESPACE`, default TikTokSync): `TokenHealthy` 0/1 and
-`TokenRefreshed` per secret (dimension `secret`), and `UnhealthyTokens` (no dimension: the alarm's). Returns `{"checked", "healthy", "refreshed",
+`TokenRefreshed` per secret (dimension `secret`), and `UnhealthyTokens` (the alarm's; Powertools adds
+`service` to each). Returns `{"checked", "healthy", "refreshed",
 "unhealthy", "skipped", "secrets": [{secret, status, error?, action?}]}` — never a token.
 """
 

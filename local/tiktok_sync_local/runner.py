@@ -70,7 +70,10 @@ class LocalPipeline:
             if self.sim is None:
                 from tiktok_sync_local.simulator import DEMO, Simulator
 
-                self.sim = Simulator(seed=False)
+                # With a state directory the simulated TikTok keeps its audiences, members, events and
+                # tokens across commands, as the real one would between two runs.
+                self.sim = Simulator(seed=False, qps=_qps(self.parameters),
+                                     state_path=self.state.simulator_file if self.state else None)
                 self._own_sim = True
                 if not secrets:
                     secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
@@ -319,6 +322,13 @@ class LocalPipeline:
         if prefix:
             return self._json(f"{prefix}executions/{name}/report.json") or self._json(prefix + "report.json")
         return None
+
+
+def _qps(parameters: dict) -> float | None:
+    """The simulator enforces the stack's TikTokQps like TikTok would (a run of the CLI with
+    `--param TikTokQps=10` meets a TikTok that throttles past 10 requests a second)."""
+    value = parameters.get("TikTokQps")
+    return float(value) if value else None
 
 
 RATE_EVERY = 10.0  # seconds between "sending: …" progress lines on long runs

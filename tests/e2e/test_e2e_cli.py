@@ -155,3 +155,21 @@ def test_state_directory_keeps_runs_across_commands(files, tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "vip" in listing and "SUCCEEDED" in listing
     assert "ann@example.com" not in (tmp_path / "st" / "ledger.jsonl").read_text()
+
+
+def test_the_simulator_keeps_its_state_with_the_run_state(files, tmp_path, capsys):
+    """Without --tiktok-url, `run` starts the simulator with the state directory: the second run finds the
+    audience the first one created (and remembered), as TikTok would still hold it."""
+    cfg, data, secrets = files
+    args = ["--config", str(cfg), "--destination", "vip", "--secrets", str(secrets), "--state", "st",
+            "--report", str(tmp_path / "r.json")]
+    assert main(["run", str(data), *args]) == 0
+    first = json.loads((tmp_path / "r.json").read_text())
+    other = tmp_path / "more.csv"
+    other.write_text("EMAIL\ncarl@example.com\n")
+    assert main(["run", str(other), *args]) == 0
+    second = json.loads((tmp_path / "r.json").read_text())
+    assert first["audience"]["created"] and not second["audience"]["created"]
+    assert second["audience"]["id"] == first["audience"]["id"]
+    assert (tmp_path / "st" / "simulator.json").exists()
+    capsys.readouterr()

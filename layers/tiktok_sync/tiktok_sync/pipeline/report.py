@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from .. import aws
@@ -28,6 +27,7 @@ from ..reporting import render_html, render_markdown, render_notification, shoul
 from ..reporting.facts import console_url
 from ..state import runs
 from .catch import error_from_catch
+from .metrics import emit_run_metrics
 from .split import get_json
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -231,6 +231,7 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
     if timeline:
         first = min(timeline)
         report["timeline"] = [[m - first, n] for m, n in sorted(timeline.items())]
+        report["timeline_start"] = first
 
 
 def _audience_warnings(report: dict, prepare: dict) -> None:
@@ -277,7 +278,7 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
     if ledger_table:
         _index(ledger_table, report)
     if metrics is not None:
-        _emit_metrics(metrics, report)
+        emit_run_metrics(metrics, report)
     if topic_arn and should_notify(report, notify_on):
         subject, message = render_notification(
             report, console_url=console_url(bucket, report["report_keys"]["html"], report["region"]))
@@ -306,12 +307,3 @@ def _index(table: str, report: dict) -> None:
             "expires_at": {"N": str(int(time.time()) + RUNS_INDEX_TTL)}})
     except ClientError as exc:  # the index is a convenience: the report itself is written
         logger.warning("Could not index the run", extra={"error": str(exc)})
-
-
-def _emit_metrics(metrics: Any, report: dict) -> None:
-    metrics.clear_metrics()  # the handler's metrics object outlives invocations
-    metrics.add_dimension(name="destination", value=report["destination"] or "unknown")
-    for key, value in report["rows"].items():
-        metrics.add_metric(name=f"Rows{key.capitalize()}", unit=MetricUnit.Count, value=value)
-    metrics.add_metric(name=f"Run{report['status'].title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=report["api"]["requests"])
