@@ -27,6 +27,7 @@ from .. import reasons
 from ..config import catalog
 from ..config.destinations import PIXEL_CODE, TIKTOK_ID, Destination
 from ..config.presets import ColumnMap
+from ..config.timezones import zone
 from .normalize import (
     EMPTY_MARKERS,
     InvalidValue,
@@ -57,50 +58,89 @@ _URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.)")
 
 def _identifier_normalizers(dest: Destination) -> dict[str, Any]:
     phone = phone_normalizer(dest.phone_region, digits_only=dest.phone_format == "digits")
+    email = email_normalizer(gmail_folding=dest.email_gmail_normalization,
+                             strip_plus_tags=dest.email_strip_plus_tags)
     return {
-        "EMAIL": email_normalizer(gmail_folding=dest.email_gmail_normalization),
+        "EMAIL": email,
         "PHONE": phone,
         "IDFA": normalize_maid,
         "AAID": normalize_maid,
-        "email": email_normalizer(gmail_folding=dest.email_gmail_normalization),
+        "email": email,
         "phone": phone,
         "external_id": normalize_external_id,
     }
 
 
-def _hash_cell(norm: Any, cell: str, column: str, errors: list[tuple[str, str]]) -> str | None:
-    """One cell's hash (None when empty); an invalid value is noted in `errors` as (reason, column)."""
+def _hash_cell(norm: Any, cell: str, column: str, errors: list[tuple[str, str, str]]) -> str | None:
+    """One cell's hash (None when empty); an invalid value is noted in `errors` as (reason, column, detail)."""
     if not cell:
         return None
     try:
         return norm(cell)
     except InvalidValue as exc:
-        errors.append((exc.reason, column))
+        errors.append((exc.reason, column, exc.detail))
         return None
 
 
 class _Identifiers:
     """Hashes a row's identifier cells for a list of (field, positions).
 
-    Fields read from one column (the usual case) take a lean path: this runs once per row.
+    This runs once per row, hundreds of millions of times: fields read from one column (the
+    usual case) take a lean loop with no call per cell beyond the normalizer itself.
     """
 
     def __init__(self, fields: list[str], cmap: ColumnMap, normalizers: dict[str, Any], header: list[str]) -> None:
         self.single = []  # (slot, normalizer, position, column name)
         self.multi = []  # (slot, normalizer, positions, column names)
+        columns: list[str] = []
         for slot, field in enumerate(fields):
             pos = cmap.positions.get(field, ())
             if len(pos) == 1:
                 self.single.append((slot, normalizers[field], pos[0], header[pos[0]]))
             elif pos:
                 self.multi.append((slot, normalizers[field], pos, [header[p] for p in pos]))
+            columns.extend(header[p] for p in pos)
         self.plan = self.single + self.multi
         self.width = len(fields)
         self.dropped: Counter[str] = Counter()
+        shown = ", ".join(c[:64] for c in columns[:8]) + (" …" if len(columns) > 8 else "")
+        self.missing_detail = f"no identifier: every identifier cell is empty ({shown})"
 
-    def hash_row(self, cells: list[str], multi_as_list: bool) -> list:
+    def hash_row(self, cells: list[str], multi_as_list: bool = False) -> list:
+        """The row's hashes aligned with the fields: one hash or None each, a list where several
+        columns gave several; `multi_as_list` wraps every hash in a list (event user data).
+        Raises RowRejected when no identifier is valid."""
+        if self.multi:
+            return self._hash_row_multi(cells, multi_as_list)
+        width = self.width
+        out: list = [None] * width
+        errors = None
+        for slot, norm, p, name in self.single:
+            cell = cells[p]
+            if cell:
+                try:
+                    h = norm(cell)
+                except InvalidValue as exc:
+                    if errors is None:
+                        errors = [(exc.reason, name, exc.detail)]
+                    else:
+                        errors.append((exc.reason, name, exc.detail))
+                    continue
+                if h is not None:
+                    out[slot] = [h] if multi_as_list else h
+        if out.count(None) == width:
+            if errors is not None:
+                raise RowRejected(*errors[0])
+            raise RowRejected(reasons.MISSING_IDENTIFIER, None, self.missing_detail)
+        if errors is not None:
+            dropped = self.dropped
+            for reason, _, _ in errors:
+                dropped[reason] += 1
+        return out
+
+    def _hash_row_multi(self, cells: list[str], multi_as_list: bool) -> list:
         out: list = [None] * self.width
-        errors: list[tuple[str, str]] = []
+        errors: list[tuple[str, str, str]] = []
         found = False
         for slot, norm, p, name in self.single:
             h = _hash_cell(norm, cells[p], name, errors)
@@ -119,10 +159,10 @@ class _Identifiers:
         if errors:
             if not found:
                 raise RowRejected(*errors[0])
-            for reason, _ in errors:
+            for reason, _, _ in errors:
                 self.dropped[reason] += 1
         elif not found:
-            raise RowRejected(reasons.MISSING_IDENTIFIER)
+            raise RowRejected(reasons.MISSING_IDENTIFIER, None, self.missing_detail)
         return out
 
 
@@ -136,9 +176,7 @@ class AudienceRows:
         if not self.ids.plan:
             raise ValueError("no identifier column for the destination's id_types")
         self.dropped = self.ids.dropped
-
-    def process(self, cells: list[str]) -> list:
-        return self.ids.hash_row(cells, multi_as_list=False)
+        self.process = self.ids.hash_row  # the hot path: no extra call per row
 
 
 _EVENT_SCALARS = ("event", "event_id", "event_set_id", "timestamp", "currency", "value", "order_id", "shop_id",
@@ -170,6 +208,7 @@ class EventRows:
         self.replace_legacy = dest.legacy_event_names == "replace"
         self.default_currency = dest.currency
         self.used_default_currency = 0
+        self.tz = zone(dest.timezone)  # timestamps written without an offset are in this zone
 
     def _values(self, cells: list[str]) -> dict[str, str]:
         """Every non-empty scalar field of the row (one pass; the hot path)."""
@@ -212,7 +251,7 @@ class EventRows:
         if not raw_ts:
             raise RowRejected(reasons.MISSING_TIMESTAMP, col["timestamp"])
         try:
-            event_time = parse_timestamp(raw_ts)
+            event_time = parse_timestamp(raw_ts, self.tz)
             check_window(event_time, self.now)
         except InvalidValue as exc:
             raise RowRejected(exc.reason, col["timestamp"], exc.detail) from None
