@@ -117,3 +117,22 @@ def test_event_identifier_lists_and_details():
     with pytest.raises(RowRejected) as err:
         p.process(["Purchase", "o-1", "", "12", "2026-11-20T10:00:00Z"])
     assert err.value.reason == reasons.INVALID_PHONE and "10 digits" in err.value.detail
+
+
+def test_the_unrolled_two_column_row_equals_the_general_loop():
+    cells = ["a@x.com", "bad", "", "N/A", "e99a18c428cb38d5f260853678922e03", "2065550100", "12", "+44 20 7946 0958",
+             hashlib.sha256(b"x").hexdigest()]
+    for header in (["EMAIL", "PHONE"], ["PHONE", "EMAIL"]):
+        fast = processor(header, **AUD)
+        general = processor(header, **AUD)
+        assert fast.process.__name__ == "pair_row"  # the unrolled function is in use
+        for a in cells:
+            for b in cells:
+                outcomes = []
+                for fn in (fast.process, general.ids.hash_row):
+                    try:
+                        outcomes.append(fn([a, b]))
+                    except RowRejected as exc:
+                        outcomes.append((exc.reason, exc.column, exc.detail))
+                assert outcomes[0] == outcomes[1], (a, b)
+        assert fast.dropped == general.dropped and sum(fast.dropped.values()) > 0

@@ -226,6 +226,7 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
     """
     rules = PhoneRules(region)
     fast = rules.fast
+    international = rules._international
     slow = rules.cached_reference(cache_size)
     cut = 1 if digits_only else 0
     nanp = rules.nanp
@@ -240,16 +241,28 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
         if n == 64 and (hashed := _prehashed(s)):
             return hashed
         t = s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
-        # The commonest North American shapes inline (the same answers as `fast`, without the call).
+        # The commonest shapes inline: the same answers as `fast`, without the calls.
         e164 = None
-        if nanp and t.isascii():
-            m = len(t)
-            if m == 12:
-                if t[1] == "1" and t[0] == "+" and t[2] in nxx and t[1:].isdigit() and t[2:] != t[2] * 10:
-                    e164 = t
-            elif m == 10:
-                if t[0] in nxx and t.isdigit() and t != t[0] * 10 and (n != 10 or us_known(t)):
-                    e164 = "+1" + t
+        if t and t.isascii():
+            c0 = t[0]
+            if c0 == "+":
+                d = t[1:]
+                if d.isdigit():
+                    if len(d) == 11 and d[0] == "1" and d[1] in nxx:
+                        if d[1:] != d[1] * 10:
+                            e164 = t
+                    else:
+                        e164 = international(d)
+            elif c0 == "0":
+                if t[1:2] == "0" and t.isdigit():  # 00 + country code
+                    e164 = international(t[2:])
+            elif nanp and t.isdigit():
+                m = len(t)
+                if m == 10:
+                    if c0 in nxx and t != c0 * 10 and (n != 10 or us_known(t)):
+                        e164 = "+1" + t
+                elif m == 11 and c0 == "1" and t[1] in nxx and t[1:] != t[1] * 10:
+                    e164 = "+" + t
         if e164 is None:
             e164 = fast(s, t)
             if e164 is None:

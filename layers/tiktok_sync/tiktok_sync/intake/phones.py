@@ -43,8 +43,6 @@ _MAX_NSN = 17  # phonenumbers' longest national significant number
 _NXX = "23456789"  # a North American area code starts with 2-9
 _DESC_ORDER = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
                "fixed_line", "mobile")
-# An extension as most files write it (` ext. 12`, ` x12`, `#12`): phonenumbers drops it from E.164.
-_EXTENSION = re.compile(r"[ \t]*(?:ext\.?|x|#)[ \t]?\d{1,6}", re.IGNORECASE)
 _COUNTRY_CODES = frozenset(str(cc) for cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
@@ -96,7 +94,8 @@ class _Types:
 class _Country:
     """What parsing `+<cc><national>` needs from one country code's main-region metadata."""
 
-    __slots__ = ("cc", "k", "plus", "possible", "local", "max_length", "npfp", "transform", "general", "regions")
+    __slots__ = ("cc", "k", "plus", "possible", "local", "max_length", "npfp", "npfp_literal", "transform",
+                 "general", "regions")
 
     def __init__(self, cc: str) -> None:
         code = int(cc)
@@ -109,6 +108,8 @@ class _Country:
         self.possible = frozenset(g.possible_length or ()) - self.local
         self.max_length = max(g.possible_length) if g.possible_length else 0
         self.npfp = _compile(meta.national_prefix_for_parsing)
+        prefix = meta.national_prefix_for_parsing or ""
+        self.npfp_literal = prefix if prefix.isdigit() else None  # "0", "1", "8": a startswith will do
         self.transform = bool(meta.national_prefix_transform_rule)
         self.general = _compile(g.national_number_pattern)
         self.regions: list[tuple[re.Pattern | None, _Types]] = []
@@ -331,11 +332,26 @@ class PhoneRules:
         return None
 
     def _with_extension(self, s: str) -> str | None:
-        m = _EXTENSION.search(s)
-        if m is None or m.end() != len(s):
+        """`s` ending in an extension as most files write it (` ext. 12`, ` x12`, `#12`): the number
+        before it (phonenumbers drops the extension from E.164)."""
+        i = end = len(s)
+        while i > 0 and s[i - 1].isdigit():
+            i -= 1
+        if not 1 <= end - i <= 6:
             return None
-        head = _compact(s[:m.start()])
-        if not head[-1:].isdigit() or not head.lstrip("+").isdigit() or head.count("+") > 1:
+        if i > 0 and s[i - 1] in " \t":
+            i -= 1
+        label = s[max(0, i - 4):i].lower()
+        if label.endswith("ext."):
+            i -= 4
+        elif label.endswith("ext"):
+            i -= 3
+        elif label.endswith(("x", "#")):
+            i -= 1
+        else:
+            return None
+        head = _compact(s[:i].rstrip(" \t"))
+        if not head[-1:].isdigit() or not head.lstrip("+").isdigit() or head.count("+") > 1 or not head.isascii():
             return None
         # `s` (not the head) goes on: with an extension the cell is not "digits only" (rule 4)
         return self.fast(s, head)
@@ -354,12 +370,12 @@ class PhoneRules:
         if n < 2:
             return None
         npfp = c.npfp
-        if npfp is not None and npfp.match(nat):
+        if npfp is not None and (nat.startswith(c.npfp_literal) if c.npfp_literal else npfp.match(nat)):
             nat = c.national(nat)
             if nat is None:
                 return None
             n = len(nat)
-        if n > _MAX_NSN or n not in c.possible or nat == nat[0] * n or (c.k == 1 and c.cc == "1" and nat[0] not in _NXX):
+        if n > _MAX_NSN or n not in c.possible or nat == nat[0] * n or (c.cc == "1" and nat[0] not in _NXX):
             return None
         return c.plus + nat
 

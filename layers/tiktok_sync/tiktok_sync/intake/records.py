@@ -138,6 +138,43 @@ class _Identifiers:
                 dropped[reason] += 1
         return out
 
+    def row_function(self) -> Any:
+        """`hash_row` for audience rows, unrolled for the commonest layout (two identifier columns,
+        e.g. EMAIL and PHONE): the same results, no loop or tuple unpacking per row."""
+        if self.multi or len(self.single) != 2:
+            return self.hash_row
+        (s0, n0, p0, c0), (s1, n1, p1, c1) = self.single
+        width, dropped, missing = self.width, self.dropped, self.missing_detail
+
+        def pair_row(cells: list[str]) -> list:
+            out: list = [None] * width
+            e0 = e1 = None
+            cell = cells[p0]
+            if cell:
+                try:
+                    out[s0] = n0(cell)
+                except InvalidValue as exc:
+                    e0 = exc
+            cell = cells[p1]
+            if cell:
+                try:
+                    out[s1] = n1(cell)
+                except InvalidValue as exc:
+                    e1 = exc
+            if out[s0] is None and out[s1] is None:
+                if e0 is not None:
+                    raise RowRejected(e0.reason, c0, e0.detail)
+                if e1 is not None:
+                    raise RowRejected(e1.reason, c1, e1.detail)
+                raise RowRejected(reasons.MISSING_IDENTIFIER, None, missing)
+            if e0 is not None:
+                dropped[e0.reason] += 1
+            if e1 is not None:
+                dropped[e1.reason] += 1
+            return out
+
+        return pair_row
+
     def _hash_row_multi(self, cells: list[str], multi_as_list: bool) -> list:
         out: list = [None] * self.width
         errors: list[tuple[str, str, str]] = []
@@ -176,7 +213,7 @@ class AudienceRows:
         if not self.ids.plan:
             raise ValueError("no identifier column for the destination's id_types")
         self.dropped = self.ids.dropped
-        self.process = self.ids.hash_row  # the hot path: no extra call per row
+        self.process = self.ids.row_function()  # the hot path: no extra call per row
 
 
 _EVENT_SCALARS = ("event", "event_id", "event_set_id", "timestamp", "currency", "value", "order_id", "shop_id",
