@@ -366,7 +366,7 @@ def measure_phones(seed: int, count: int) -> dict:
     """The phone differential check: the fast path, and the normalizer built on it, give what the
     rules written with phonenumbers give, on generated cells (`phone_cases`)."""
     from tiktok_sync.intake.normalize import EMPTY_MARKERS, InvalidValue, phone_normalizer
-    from tiktok_sync.intake.phones import _compact
+    from tiktok_sync.intake.phones import compact_phone
     from tiktok_sync_local.phone_cases import phone_cases
 
     normalizers: dict = {}
@@ -378,7 +378,7 @@ def measure_phones(seed: int, count: int) -> dict:
         if s in EMPTY_MARKERS:
             continue
         cells += 1
-        got = fn.rules.fast(s, _compact(s))
+        got = fn.rules.fast(s, compact_phone(s))
         if got is None:
             continue
         decided += 1

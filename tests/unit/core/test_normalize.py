@@ -320,6 +320,9 @@ def test_maid_invalid(raw):
     with pytest.raises(InvalidValue) as err:
         normalize_maid(raw)
     assert err.value.reason == reasons.INVALID_MAID
+    assert err.value.detail and raw not in err.value.detail
+    if len(raw) == 32:
+        assert "without its hyphens" in err.value.detail
 
 
 def test_external_id_keeps_case_trims():

@@ -20,7 +20,7 @@ import pytest
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from tiktok_sync.intake.normalize import InvalidValue, normalize_email, phone_normalizer
-from tiktok_sync.intake.phones import PhoneRules, _compact
+from tiktok_sync.intake.phones import PhoneRules, compact_phone
 from tiktok_sync_local.bench import _email, _phone, _phone_mixed
 
 _EMPTY = frozenset({"", "N/A", "n/a", "NULL", "null", "Null", "None", "NONE", "none"})
@@ -131,5 +131,5 @@ def test_phone_fast_path_equals_the_rules_on_the_bench_mixes(generator):
     rules = PhoneRules("US")
     for i in range(20_000):
         s = generator(random.Random(i * 31 + 1), i).strip()
-        got = rules.fast(s, _compact(s)) if s else None
+        got = rules.fast(s, compact_phone(s)) if s else None
         assert got is None or got == rules.reference(s), s

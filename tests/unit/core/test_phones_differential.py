@@ -17,7 +17,7 @@ import os
 import pytest
 
 from tiktok_sync.intake.normalize import EMPTY_MARKERS, InvalidValue, phone_normalizer
-from tiktok_sync.intake.phones import PhoneRules, _compact
+from tiktok_sync.intake.phones import PhoneRules, compact_phone
 from tiktok_sync_local.phone_cases import DEFAULT_REGIONS, phone_cases
 
 COUNT = int(os.environ.get("TIKTOK_SYNC_PHONE_DIFF", "200000"))
@@ -30,7 +30,7 @@ def _check(region: str, cell: str) -> bool | None:
     if not s:
         return None
     rules = RULES.get(region) or RULES.setdefault(region, PhoneRules(region))
-    got = rules.fast(s, _compact(s))
+    got = rules.fast(s, compact_phone(s))
     if got is None:
         return None
     return got == rules.reference(s)

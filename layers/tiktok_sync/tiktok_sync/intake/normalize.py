@@ -27,7 +27,7 @@ from collections.abc import Callable
 from hashlib import sha256
 
 from .. import reasons
-from .phones import CACHE_SIZE, PhoneRules, _looks_hashed
+from .phones import CACHE_SIZE, PhoneRules, looks_hashed
 
 EMPTY_MARKERS = frozenset({"", "N/A", "n/a", "NULL", "null", "Null", "None", "NONE", "none"})
 
@@ -103,7 +103,7 @@ def _email_problem(s: str) -> str | None:
     name cannot hold, an IP-literal domain, a local part over 64 or an address over 254 characters.
     """
     if "@" not in s:
-        return _looks_hashed(s) or "not an email address (no @)"
+        return looks_hashed(s) or "not an email address (no @)"
     if len(s) > 254:
         return "longer than 254 characters (the limit for an address)"
     if s[0] == '"':
@@ -226,7 +226,7 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
     """
     rules = PhoneRules(region)
     fast = rules.fast
-    international = rules._international
+    international = rules.international_e164
     slow = rules.cached_reference(cache_size)
     cut = 1 if digits_only else 0
     nanp = rules.nanp
@@ -287,7 +287,12 @@ def normalize_maid(raw: str) -> str | None:
     if len(s) == 64 and is_sha256_hex(s):
         return s
     if len(s) != 36 or _UUID.fullmatch(s) is None:
-        raise InvalidValue(reasons.INVALID_MAID, "not a UUID-shaped advertising id")
+        if len(s) == 32 and not s.strip("0123456789abcdef"):
+            detail = ("32 hex digits: a UUID without its hyphens, or an MD5 hash; expected 8-4-4-4-12 hex digits "
+                      "with hyphens (or the SHA-256 of that)")
+        else:
+            detail = looks_hashed(s) or "not a UUID-shaped advertising id (expected 8-4-4-4-12 hex digits with hyphens)"
+        raise InvalidValue(reasons.INVALID_MAID, detail)
     if s == _ZERO_UUID:
         raise InvalidValue(reasons.INVALID_MAID, "all-zero advertising id (ad tracking limited)")
     return sha256(s.encode()).hexdigest()
@@ -304,5 +309,5 @@ def normalize_external_id(raw: str) -> str | None:
     if len(s) == 64 and (hashed := _prehashed(s)):
         return hashed
     if len(s) > 256:
-        raise InvalidValue(reasons.INVALID_EXTERNAL_ID, "longer than 256 characters")
+        raise InvalidValue(reasons.INVALID_EXTERNAL_ID, "longer than 256 characters (the limit for an external_id)")
     return sha256(s.encode()).hexdigest()

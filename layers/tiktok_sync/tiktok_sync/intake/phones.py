@@ -75,7 +75,7 @@ class _Types:
                 self._descs.append((lengths, desc.national_number_pattern))
         self.by_length: dict[int, re.Pattern | None] = {}
 
-    def _for_length(self, n: int) -> re.Pattern | None:
+    def pattern_for_length(self, n: int) -> re.Pattern | None:
         patterns = list(dict.fromkeys(p for lengths, p in self._descs if lengths is None or n in lengths))
         rx = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
         self.by_length[n] = rx
@@ -87,7 +87,7 @@ class _Types:
         if self.general.fullmatch(nsn) is None:
             return False
         n = len(nsn)
-        rx = self.by_length[n] if n in self.by_length else self._for_length(n)
+        rx = self.by_length[n] if n in self.by_length else self.pattern_for_length(n)
         return rx is not None and rx.fullmatch(nsn) is not None
 
 
@@ -194,7 +194,7 @@ def accepted(c: _Country, nsn: str) -> bool:
 # --- the rules, with phonenumbers -----------------------------------------------------------------
 
 
-def _compact(s: str) -> str:
+def compact_phone(s: str) -> str:
     return s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
 
 
@@ -203,7 +203,7 @@ def _lengths_text(lengths: list[int]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _looks_hashed(s: str) -> str | None:
+def looks_hashed(s: str) -> str | None:
     low = s.lower()
     if len(low) in (32, 40) and not low.strip("0123456789abcdef"):
         algo = "MD5" if len(low) == 32 else "SHA-1"
@@ -227,7 +227,7 @@ class PhoneRules:
         # it" is one regex match (checked here, else the general path).
         us = self._us
         if us.general is not None and us.general.pattern == r"[2-9]\d{9}|3\d{6}" and 10 in (us.general_lengths or ()):
-            rx = us.by_length[10] if 10 in us.by_length else us._for_length(10)
+            rx = us.by_length[10] if 10 in us.by_length else us.pattern_for_length(10)
             self.nanp_known = rx.fullmatch if rx is not None else us.known
         else:
             self.nanp_known = us.known
@@ -235,10 +235,10 @@ class PhoneRules:
     # `reference` returns the E.164 text ("+…") or, for a rejected number, the reject detail.
 
     def reference(self, s: str) -> str:
-        hint = _looks_hashed(s)
+        hint = looks_hashed(s)
         if hint:
             return hint
-        compact = _compact(s)
+        compact = compact_phone(s)
         if compact.isdigit() and compact == compact[0] * len(compact):
             return "a placeholder number (every digit the same)"  # never accepted below either
         if compact.startswith("00"):
@@ -291,7 +291,7 @@ class PhoneRules:
     # The fast path: the E.164 text, or None when the rules must decide (never a reject).
 
     def fast(self, s: str, t: str) -> str | None:
-        """`s` is the stripped cell, `t` its compact form (`_compact(s)`)."""
+        """`s` is the stripped cell, `t` its compact form (`compact_phone(s)`)."""
         if not t.isascii():
             return None
         c0 = t[:1]
@@ -301,14 +301,14 @@ class PhoneRules:
                 return self._with_extension(s)
             if len(d) == 11 and d[0] == "1" and d[1] in _NXX:
                 return None if d[1:] == d[1] * 10 else t
-            return self._international(d)
+            return self.international_e164(d)
         if not t.isdigit():
             return self._with_extension(s)
         if c0 == "0":
             if t[1:2] == "0":
-                return self._international(t[2:])
+                return self.international_e164(t[2:])
             if t[1:3] == "11" and self.nanp:
-                return self._international(t[3:])
+                return self.international_e164(t[3:])
             return None
         if not self.nanp:
             return None
@@ -350,14 +350,14 @@ class PhoneRules:
             i -= 1
         else:
             return None
-        head = _compact(s[:i].rstrip(" \t"))
+        head = compact_phone(s[:i].rstrip(" \t"))
         if not head[-1:].isdigit() or not head.lstrip("+").isdigit() or head.count("+") > 1 or not head.isascii():
             return None
         # `s` (not the head) goes on: with an extension the cell is not "digits only" (rule 4)
         return self.fast(s, head)
 
     @staticmethod
-    def _international(d: str) -> str | None:
+    def international_e164(d: str) -> str | None:
         """`international` + `accepted` in one call (the hot path of `+44 …`, `0044 …`)."""
         if len(d) <= 2 or d[0] == "0":
             return None
