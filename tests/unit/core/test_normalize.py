@@ -260,6 +260,7 @@ PHONES_INVALID = [
     ("US", "+", "not a phone number"),
     ("US", "0123456789", "area codes never start with 0 or 1"),
     ("US", "+1 011 555 0100", "area codes never start with 0 or 1"),
+    ("US", "+1 023 456 7890", "area codes never start with 0 or 1"),  # was accepted: the check dropped the 0
     ("US", "+44 20 79", "for +44 numbers (GB: 7, 9 or 10 digits after the country code expected)"),
     ("US", "+999 1234567", "unknown country code"),
     ("US", "1234567890123456789012", "too many digits"),
