@@ -64,7 +64,12 @@ def _prehashed(value: str) -> str | None:
 # The usual address, all ASCII: a dot-atom local part of letters, digits, `_`, `+`, `-`; a host
 # name of two or more labels (letters and digits, inner hyphens). Every match is a valid address;
 # anything else (other characters, quotes, non-ASCII, long addresses) gets the full check.
-_EMAIL_FAST = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+")
+# Possessive quantifiers (`++`, `*+`): this grammar never needs to backtrack (each part ends where
+# a `.`, `-` or `@` begins), and not keeping backtracking points halves the match time.
+_EMAIL_FAST = re.compile(
+    r"[a-z0-9_+-]++(?:\.[a-z0-9_+-]++)*+@[a-z0-9]++(?:-++[a-z0-9]++)*+(?:\.[a-z0-9]++(?:-++[a-z0-9]++)*+)++")
+# The same grammar without possessive quantifiers, for the test that proves them equivalent.
+EMAIL_FAST_PLAIN = r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+"
 _FAST_MAX = 65  # at this length the local part (≤ 64) and each label (≤ 63) are within limits
 _ATEXT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~.")
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -157,17 +162,18 @@ def normalize_email(raw: str) -> str | None:
     users gave it, and no TikTok source asks for punycode.
     """
     s = raw.strip().lower()
+    n = len(s)
+    if n <= _FAST_MAX and _EMAIL_FAST.fullmatch(s) is not None:  # the usual address: nothing else to check
+        return sha256(s.encode()).hexdigest()
     if s in EMPTY_MARKERS:
         return None
-    n = len(s)
     if n == 64 and is_sha256_hex(s):
         return s
-    if n > _FAST_MAX or _EMAIL_FAST.fullmatch(s) is None:
-        if not s.isascii():
-            s = unicodedata.normalize("NFC", s)
-        problem = _email_problem(s)
-        if problem is not None:
-            raise InvalidValue(reasons.INVALID_EMAIL, problem)
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", s)
+    problem = _email_problem(s)
+    if problem is not None:
+        raise InvalidValue(reasons.INVALID_EMAIL, problem)
     return sha256(s.encode()).hexdigest()
 
 
@@ -235,13 +241,10 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
 
     def normalize_phone(raw: str) -> str | None:
         s = raw.strip()
-        if s in EMPTY_MARKERS:
-            return None
         n = len(s)
-        if n == 64 and (hashed := _prehashed(s)):
-            return hashed
         t = s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
-        # The commonest shapes inline: the same answers as `fast`, without the calls.
+        # The commonest shapes inline: the same answers as `fast`, without the calls. None of them
+        # can be an empty marker or a 64-hex hash, which are looked at after.
         e164 = None
         if t and t.isascii():
             c0 = t[0]
@@ -264,6 +267,10 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
                 elif m == 11 and c0 == "1" and t[1] in nxx and t[1:] != t[1] * 10:
                     e164 = "+" + t
         if e164 is None:
+            if s in EMPTY_MARKERS:
+                return None
+            if n == 64 and (hashed := _prehashed(s)):
+                return hashed
             e164 = fast(s, t)
             if e164 is None:
                 e164 = slow(s)
