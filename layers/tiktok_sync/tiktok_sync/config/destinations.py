@@ -17,7 +17,7 @@ from typing import Any
 import phonenumbers
 
 from ..errors import ConfigError
-from . import catalog, event_sources, presets
+from . import catalog, event_sources, presets, timezones
 
 DEFAULT_CREDENTIALS = "tiktok/default"
 ID_TYPES = ("EMAIL", "PHONE", "IDFA", "AAID")
@@ -42,12 +42,16 @@ class Destination:
     email_gmail_normalization: bool = False
     description: str = ""
     max_reject_share: float = 0.5  # more rejected rows than this share of rows read → FAILED, nothing sent
+    has_header: bool = True  # False: the files have no header row; column_names lists their columns
+    column_names: tuple[str, ...] = ()
+    timezone: str = timezones.DEFAULT  # IANA name: the zone of timestamps written without an offset
     # audiences
     advertiser_ids: tuple[str, ...] = ()
     audience_name: str = ""
     audience_id: str = ""
     id_types: tuple[str, ...] = ID_TYPES
     mode: str = "add"  # "add" | "remove"
+    email_strip_plus_tags: bool = False  # drop "+tag" before the @ for every domain (customer-file rule)
     # events (offline_events, web_events, app_events; see config/data/event_sources.json)
     event_set_id: str = ""
     event_source: str = "offline"  # "offline" | "crm" (offline_events); "web" / "app" for the other types
@@ -78,6 +82,7 @@ class Destination:
         out = asdict(self)
         out["advertiser_ids"] = list(self.advertiser_ids)
         out["id_types"] = list(self.id_types)
+        out["column_names"] = list(self.column_names)
         return out
 
     @classmethod
@@ -85,6 +90,7 @@ class Destination:
         data = dict(data)
         data["advertiser_ids"] = tuple(data.get("advertiser_ids", ()))
         data["id_types"] = tuple(data.get("id_types", ID_TYPES))
+        data["column_names"] = tuple(data.get("column_names", ()))
         return cls(**data)
 
     @property
@@ -184,6 +190,20 @@ def _columns(v: Any) -> str | None:
     return None
 
 
+def _column_names(v: Any) -> str | None:
+    if not isinstance(v, list) or not v:
+        return f"must be a non-empty list of the files' column names, in order, got {_typename(v)}"
+    seen: set[str] = set()
+    for i, name in enumerate(v, start=1):
+        if not isinstance(name, str) or not name.strip():
+            return f"entry {i} must be a non-empty column name string"
+        key = name.strip().lower()
+        if key in seen:
+            return f"lists the column {name.strip()!r} twice (names match case-insensitively)"
+        seen.add(key)
+    return None
+
+
 def _event_map(v: Any) -> str | None:
     if not isinstance(v, dict):
         return f"must be an object mapping source values to TikTok event names, got {_typename(v)}"
@@ -274,11 +294,15 @@ SCHEMA: dict[str, tuple[str | tuple[str, ...], Check]] = {
     "email_gmail_normalization": (BOTH, _is_bool),
     "description": (BOTH, _is_str),
     "max_reject_share": (BOTH, _share),
+    "has_header": (BOTH, _is_bool),
+    "column_names": (BOTH, _column_names),
+    "timezone": ((EVENTS, WEB, APP, ORDERS), timezones.timezone_problem),
     "advertiser_ids": (BOTH, _advertiser_ids),
     "audience_name": (AUDIENCE, _non_empty_str),
     "audience_id": (AUDIENCE, _tiktok_id("audience id")),
     "id_types": (AUDIENCE, _id_types),
     "mode": (AUDIENCE, _one_of("add", "remove", "mirror")),
+    "email_strip_plus_tags": (AUDIENCE, _is_bool),
     "event_set_id": (EVENTS, _tiktok_id("event set id")),
     "event_source": (EVENTS, _one_of("offline", "crm")),
     "test_event_code": (TRACKED, _test_event_code),
@@ -407,12 +431,37 @@ def _validate_destination(name: str, raw: Any, defaults: dict) -> tuple[list[str
         problems.append(f"{where}: key 'mode': mirror is not available yet; use \"add\" or \"remove\"")
     if problems:
         return problems, None
+    problems.extend(f"{where}: {p}" for p in _header_problems(merged))
     if "columns" in merged:
         unknown = presets.unknown_fields(kind, merged["columns"])
         if unknown:
             fields = ", ".join(presets.field_names(kind))
-            return [f"{where}: key 'columns': unknown field(s) {', '.join(map(repr, unknown))}; fields are {fields}"], None
+            problems.append(f"{where}: key 'columns': unknown field(s) {', '.join(map(repr, unknown))}; "
+                            f"fields are {fields}")
+    if problems:
+        return problems, None
     return [], _build(name, kind, merged)
+
+
+def _header_problems(merged: dict) -> list[str]:
+    """`has_header` / `column_names` / `columns` together (DESIGN §3)."""
+    has_header = merged.get("has_header", True)
+    names = merged.get("column_names")
+    if not has_header and names is None:
+        return ["key 'column_names' is required with \"has_header\": false: list the files' columns in order, "
+                "e.g. [\"EMAIL\", \"PHONE\"]"]
+    if has_header and names is not None:
+        return ["key 'column_names' applies only with \"has_header\": false (with a header row the names "
+                "come from the file; use \"columns\" to map them)"]
+    if has_header or "columns" not in merged:
+        return []
+    known = {n.strip().lower() for n in names}
+    problems = []
+    for field_, value in merged["columns"].items():
+        for column in [value] if isinstance(value, str) else value:
+            if column.strip().lower() not in known:
+                problems.append(f"key 'columns.{field_}': column {column.strip()!r} is not in column_names")
+    return problems
 
 
 def _build(name: str, kind: str, merged: dict) -> Destination:
@@ -425,6 +474,8 @@ def _build(name: str, kind: str, merged: dict) -> Destination:
         values["id_types"] = tuple(t.upper() for t in values["id_types"])
     if "advertiser_ids" in values:
         values["advertiser_ids"] = tuple(values["advertiser_ids"])
+    if "column_names" in values:
+        values["column_names"] = tuple(n.strip() for n in values["column_names"])
     if "phone_region" in values:
         values["phone_region"] = values["phone_region"].upper()
     if "currency" in values:

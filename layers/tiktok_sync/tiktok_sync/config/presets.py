@@ -1,9 +1,14 @@
 """Column presets (data/presets.json) and the one small interpreter that applies them to a header.
 
 A preset maps each of our fields to the column names a file may use for it. `resolve_columns`
-matches them against a file's header (case-insensitively), applies the destination's `columns`
-overrides, and refuses the file — before anything is sent — when required columns are missing,
-listing what is missing and what was found.
+matches them against a file's header (case-insensitively) — or against the destination's
+`column_names` for files without a header row — applies the destination's `columns` overrides,
+and refuses the file before anything is sent when a `columns` entry names a column the file lacks
+or required columns are missing.
+
+Those messages end up in reports, notifications and logs, so they list column *names* only,
+capped (the first 20, each at most 64 characters), and a header line that looks like data (a
+header-less export read as if it had a header) is described by its field count, never echoed.
 """
 
 from __future__ import annotations
@@ -73,12 +78,58 @@ class ColumnMap:
         return bool(self.positions.get(field))
 
 
+MAX_LISTED = 20  # column names listed in a message
+MAX_NAME = 64  # characters of one name in a message
+
+
+def looks_like_data(header: list[str]) -> bool:
+    """True when a "header" line holds values rather than column names: an email, a number with
+    five or more digits (phones, ids, dates), a hash or a UUID, or a cell far longer than a name."""
+    for cell in header:
+        v = cell.strip()
+        if "@" in v or len(v) > 2 * MAX_NAME or sum(ch.isdigit() for ch in v) >= 5:
+            return True
+        if len(v) >= 16 and not v.lower().strip("0123456789abcdef-"):
+            return True
+    return False
+
+
+def _clip(name: str) -> str:
+    name = name.strip()
+    return repr(name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…")
+
+
+def describe_header(header: list[str]) -> str:
+    """The file's columns for a message: names only and capped, or — when the line looks like
+    data — its position and field count only (a header-less file must not put a value in an error)."""
+    if looks_like_data(header):
+        return (f"line 1 has {len(header)} field(s) and looks like data, not column names: for files without "
+                "a header row set \"has_header\": false and \"column_names\" on the destination")
+    if not any(h.strip() for h in header):
+        return "the file's header names no columns"
+    shown = ", ".join(_clip(h) for h in header[:MAX_LISTED])
+    more = f" … and {len(header) - MAX_LISTED} more" if len(header) > MAX_LISTED else ""
+    return f"columns found: {shown}{more}"
+
+
 def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], header: list[str],
                     *, file_name: str, destination: str, default_event_set_id: str = "",
                     id_types: tuple[str, ...] = ()) -> ColumnMap:
-    """Match the preset (with overrides) against `header`; refuse the file when required columns are missing."""
+    """Match the preset (with overrides) against `header` (the file's header, or the destination's
+    `column_names`); raise BadFileError when a `columns` entry names a column the file lacks or
+    required columns are missing."""
     s = spec(preset, kind)
     by_lower = {h.strip().lower(): i for i, h in enumerate(header)}
+    absent = [(field, name) for field, names in overrides.items() for name in names
+              if name.strip().lower() not in by_lower]
+    if absent:
+        listed = "; ".join(f"key 'columns.{field}' names column {_clip(name)}" for field, name in absent[:MAX_LISTED])
+        more = f" (and {len(absent) - MAX_LISTED} more)" if len(absent) > MAX_LISTED else ""
+        raise BadFileError(
+            f"{file_name}: destination {destination!r}: {listed}{more}, which the file does not have; "
+            f"{describe_header(header)}",
+            action="Fix the destination's \"columns\" (or the file's header) so every column it names exists; "
+                   "nothing was sent.")
     positions: dict[str, tuple[int, ...]] = {}
     used: dict[str, tuple[str, ...]] = {}
     wanted: dict[str, list[str]] = {}
@@ -104,11 +155,10 @@ def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], hea
         if not any(f in positions for f in group):
             missing.append("one of " + _describe(group, wanted))
     if missing:
-        found = ", ".join(repr(h) for h in header) or "none"
+        found = describe_header(header)
         raise BadFileError(
             f"{file_name}: missing required column(s) for destination {destination!r} "
-            f"(preset {preset}): {'; '.join(missing)}. Columns found: {found}"
-            + _looks_like_data(header)
+            f"(preset {preset}): {'; '.join(missing)}. {found[0].upper()}{found[1:]}"
         )
     return ColumnMap(positions=positions, names=used, derive_event_id=bool(s.get("derive_event_id")))
 
@@ -116,8 +166,3 @@ def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], hea
 def _describe(fields: list[str], wanted: dict[str, list[str]]) -> str:
     return ", ".join("/".join(wanted.get(f, [f])) for f in fields)
 
-
-def _looks_like_data(header: list[str]) -> str:
-    if any("@" in h or (h.replace("+", "").replace("-", "").isdigit() and len(h) > 6) for h in header):
-        return ". The first line looks like data: the file needs a header row"
-    return ""

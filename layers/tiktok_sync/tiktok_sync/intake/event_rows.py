@@ -40,7 +40,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from hashlib import sha256
-from inspect import signature
 from operator import itemgetter
 from typing import Any
 
@@ -63,8 +62,6 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f"})
 _HASHED = ("email", "phone", "external_id", "maid")  # reading rules that hash (SHA-256)
 _LISTED = ("email", "phone", "external_id")  # hashed and sent as arrays (user.email: [...])
-_TS_TAKES_TZ = "tz" in signature(parse_timestamp.__wrapped__ if hasattr(parse_timestamp, "__wrapped__")
-                                 else parse_timestamp).parameters
 
 # Notes: warning texts keyed as counted ({n} is the count). Column names in them are header names,
 # never cell values.
@@ -87,10 +84,6 @@ class _Drop(Exception):
         super().__init__(note or dropped)
         self.note = note
         self.dropped = dropped
-
-
-def _timestamp(raw: str, tz: str | None) -> int:
-    return parse_timestamp(raw, tz) if _TS_TAKES_TZ else parse_timestamp(raw)
 
 
 def _put(body: dict, path: tuple[str, ...], value: Any) -> None:
@@ -237,16 +230,16 @@ def _reader(kind: str, field: str, column: str, dest: Destination,
             return status
         return order_status
     if kind == "epoch":
-        tz = getattr(dest, "timezone", None) or None
+        tz = dest.timezone or None
 
         def epoch(raw: str) -> int:
             try:
-                return _timestamp(raw, tz)
+                return parse_timestamp(raw, tz)
             except InvalidValue as exc:
                 raise RowRejected(exc.reason, column, exc.detail) from None
         return epoch
     if kind == "date":
-        tz = getattr(dest, "timezone", None) or None
+        tz = dest.timezone or None
 
         def a_date(raw: str) -> str:
             try:
@@ -254,7 +247,7 @@ def _reader(kind: str, field: str, column: str, dest: Destination,
             except ValueError:
                 pass
             try:
-                seconds = _timestamp(raw, tz)
+                seconds = parse_timestamp(raw, tz)
             except InvalidValue:
                 raise RowRejected(reasons.INVALID_DATE, column, f"{field} must be a date (YYYY-MM-DD)") from None
             return datetime.fromtimestamp(seconds, UTC).date().isoformat()
@@ -468,7 +461,7 @@ class EventRows(_Rows):
         self.dest = dest
         self.now = now
         self.rules = rules = event_sources.rules_for(dest)
-        self.tz = getattr(dest, "timezone", None) or None
+        self.tz = dest.timezone or None
         self.window = rules.window_days * 86400
         self.names = event_sources.allowed_event_names(rules.source)
         self.custom = rules.custom_events == "always" or (rules.custom_events == "allowed" and dest.allow_custom_events)
@@ -581,7 +574,7 @@ class EventRows(_Rows):
         if not raw_ts or raw_ts in EMPTY_MARKERS:
             raise RowRejected(reasons.MISSING_TIMESTAMP, self.colname("timestamp"))
         try:
-            event_time = _timestamp(raw_ts, self.tz)
+            event_time = parse_timestamp(raw_ts, self.tz)
             if self.window:
                 check_window(event_time, self.now)
         except InvalidValue as exc:
