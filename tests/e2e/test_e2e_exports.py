@@ -184,3 +184,60 @@ def test_cli_runs_several_files_and_a_directory_as_one_run(make_pipeline, sim, t
     (folder / "_SUCCESS").write_text("")
     report = pipe.run_files(sorted(str(p) for p in folder.iterdir() if not p.name.startswith("_")), "vip")
     assert report["status"] == "SUCCEEDED" and report["rows"]["sent"] == 3 and len(report["files"]) == 3
+
+
+EVENTS_CFG = {"destinations": {
+    "purchases": {"type": "offline_events", "event_set_id": "7311111111111111111", "currency": "USD",
+                  "event": "Purchase", "value_aggregation": "order", "timezone": "America/New_York",
+                  "columns": {"event_id": "ORDER_ID", "timestamp": "PURCHASED_AT", "email": "EMAIL",
+                              "content_id": "SKU", "value": "ORDER_TOTAL", "quantity": "QUANTITY"}},
+    "unload": {"type": "audience", "advertiser_ids": [ADV], "audience_name": "Lapsed", "id_types": ["EMAIL", "PHONE"],
+               "has_header": False, "column_names": ["EMAIL", "PHONE", "LOYALTY_ID"]},
+}}
+
+
+def test_redshift_unload_without_header_gzip_pipe_parts(make_pipeline, sim):
+    """UNLOAD's defaults: pipe-delimited, no header, gzip, one file per slice, a manifest marker."""
+    pipe = make_pipeline(EVENTS_CFG)
+    folder = "incoming/unload/2026-11-30/"
+    files, expected = {}, set()
+    for s in range(3):
+        lines = [f"cust.{s}.{i}@gmail.com|(415) 555-{s}{i:03d}|L{s}{i:05d}" for i in range(25)]
+        files[f"000{s}_part_00.gz"] = gzip.compress(("\n".join(lines) + "\n").encode())
+        expected |= {("EMAIL_SHA256", h(f"cust.{s}.{i}@gmail.com")) for i in range(25)}
+    manifest = {"entries": [{"url": f"s3://{pipe.bucket}/{folder}{name}"} for name in files]}
+    report = drop_folder(pipe, folder, files, marker=("manifest", json.dumps(manifest).encode()))
+    assert report["status"] == "SUCCEEDED", report.get("error")
+    assert report["rows"] == {"read": 75, "sent": 75, "rejected": 0, "skipped": 0, "failed": 0}
+    assert expected <= members(sim, report)
+    assert "cust.0.0@gmail.com" not in json.dumps(report)
+
+
+def test_snowflake_and_bigquery_timestamps_and_repeated_order_totals(make_pipeline, sim, tmp_path):
+    """Snowflake TIMESTAMP_TZ (`… .156 -0500`) and BigQuery (`… UTC`) as exported; order lines repeat the
+    order total (value_aggregation order: sent once, not × lines); a fixed event for every row."""
+    from datetime import UTC, datetime, timedelta
+
+    when = datetime.now(UTC) - timedelta(days=1)
+    snow = when.replace(tzinfo=None) - timedelta(hours=5)
+    snow_text = snow.strftime("%Y-%m-%d %H:%M:%S.156 -0500")
+    bq_text = when.strftime("%Y-%m-%d %H:%M:%S.123456 UTC")
+    naive_text = (when - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M:%S")  # New York time, no offset
+    body = ('"ORDER_ID","EMAIL","PURCHASED_AT","SKU","QUANTITY","ORDER_TOTAL"\r\n'
+            f'"O1","a@example.com","{snow_text}","S1","1","330.10"\r\n'
+            f'"O1","a@example.com","{snow_text}","S2","2","330.10"\r\n'
+            f'"O1","a@example.com","{snow_text}","S3","1","330.10"\r\n'
+            f'"O2","b@example.com","{bq_text}","S1","1","12.00"\r\n'
+            f'"O3","c@example.com","{naive_text}","S9","1","5.00"\r\n')
+    path = tmp_path / "purchases_0_0_0.csv.gz"
+    path.write_bytes(gzip.compress(body.encode()))
+    pipe = make_pipeline(EVENTS_CFG)
+    report = pipe.run_file(str(path), "purchases")
+    assert report["status"] == "SUCCEEDED", report.get("error")
+    assert report["rows"] == {"read": 5, "sent": 5, "rejected": 0, "skipped": 0, "failed": 0}
+    events = {e["event_id"]: e for e in sim.events("7311111111111111111")}
+    assert events["O1"]["properties"]["value"] == 330.10  # not 990.30
+    assert len(events["O1"]["properties"]["contents"]) == 3 and events["O1"]["event"] == "Purchase"
+    second = int(when.replace(microsecond=0).timestamp())
+    assert {events[k]["event_time"] for k in ("O1", "O2", "O3")} == {second}
+    assert report["events"]["value"] == {"USD": 347.1}
