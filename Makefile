@@ -42,8 +42,11 @@ lint: $(STAMP) ## cfn-lint on template.yaml, ruff on the code
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/ruff check layers functions local tests
 
-bench: $(STAMP) ## Throughput and peak memory of validate on generated 1M/4M-row files (prints figures)
+bench: $(STAMP) ## Figures: the split vs a reference loop (1M/4M rows), byte-range scanning, the pacer, the parallel split at scale, a 1M-row local run
 	$(PY) -m tiktok_sync_local.bench --dir .bench
+	$(PY) -m tiktok_sync_local.bench_ranges
+	$(PY) -m tiktok_sync_local.bench_pacer --seconds 20
+	$(PY) -m tiktok_sync_local.bench_pipeline --dir .bench
 
 demo: $(STAMP) ## Run the main job locally: emulated AWS, local TikTok simulator, sample files, printed reports
 	$(VENV)/bin/tiktok-sync demo

@@ -61,6 +61,7 @@ def test_a_run_emits_what_the_readme_lists(monkeypatch):
         def set_timestamp(self, ts):
             assert ts > 1_700_000_000_000  # milliseconds
 
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     monkeypatch.setattr(run_metrics, "single_metric", lambda name, **kw: Single(name))
     m = Captured()
     report = {"destination": "vip", "status": "SUCCEEDED",

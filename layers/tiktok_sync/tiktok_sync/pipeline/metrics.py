@@ -14,6 +14,7 @@ README's metrics table lists them all; a test checks the dashboard names only me
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -26,6 +27,12 @@ API_METRICS = {"requests": "ApiRequests", "retries": "ApiRetries", "rate_limited
                "resent": "ApiResent"}
 
 
+def _disabled() -> bool:
+    """Powertools' switch (POWERTOOLS_METRICS_DISABLED, set by the local emulation) — which its
+    `single_metric` does not read by itself."""
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("true", "1")
+
+
 def emit_run_metrics(metrics: Any, report: dict) -> None:
     """`metrics`: the report handler's (Ephemeral)Metrics, flushed by its decorator."""
     metrics.clear_metrics()  # the handler's metrics object outlives invocations
@@ -36,9 +43,12 @@ def emit_run_metrics(metrics: Any, report: dict) -> None:
     metrics.add_metric(name=f"Run{report['status'].title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     for key, name in API_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=int(report["api"].get(key, 0) or 0))
-    if rows.get("read"):
-        share = round(100.0 * rows.get("rejected", 0) / rows["read"], 2)
+    share = round(100.0 * rows.get("rejected", 0) / rows["read"], 2) if rows.get("read") else None
+    if share is not None:
         metrics.add_metric(name="RejectedPercent", unit=MetricUnit.Percent, value=share)
+    if _disabled():
+        return
+    if share is not None:
         with single_metric(name="RunRejectedPercent", unit=MetricUnit.Percent, value=share):
             pass
     start = report.get("timeline_start")

@@ -1,0 +1,148 @@
+"""`make bench`, the pipeline part: the parallel split at scale, and a big local run end to end.
+
+* **scale** — one generated audience file run twice on the emulation: as one piece, then cut into
+  many byte ranges (`SplitPieceBytes`). Prints whether the counts, the rejects (file, line, reason)
+  and the ids TikTok holds are identical, the number of pieces, and each split worker's rows/s (its
+  rows ÷ its own seconds) — the figure the README's AWS estimates multiply by the workers' concurrency.
+* **local run** — `tiktok-sync run` on a 1M-row audience file in a fresh process, with the simulator
+  enforcing TikTok's per-app limit (`--param TikTokQps=10`): wall time against the floor the QPS sets
+  (rows ÷ (QPS × 1,000 users per request)), peak memory of the whole process (emulated AWS, the
+  simulator, every Lambda), and the pacing figure — requests/s during the send as a share of the
+  limit, and the share of requests TikTok throttled.
+
+Figures are printed, never asserted (the machine is shared; no timing is a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from .bench import generate_audience
+
+ADV = "7000000000000000001"
+CONFIG = {"defaults": {"phone_region": "US"},
+          "destinations": {"bench": {"type": "audience", "advertiser_ids": [ADV], "audience_name": "Bench audience",
+                                     "id_types": ["EMAIL", "PHONE"]}}}
+
+
+def _members_and_rejects(pipe, report) -> tuple[set, list]:
+    members = set(pipe.sim.members(report["audience"]["id"]))
+    s3 = pipe.aws.client("s3")
+    rejects = []
+    for key in report["rejects"]:
+        text = s3.get_object(Bucket=pipe.bucket, Key=key)["Body"].read().decode()
+        rejects += [tuple(r[:3]) for r in list(csv.reader(io.StringIO(text)))[1:]]
+    return members, sorted(rejects)
+
+
+def _one_run(path: str, piece_bytes: int, split_concurrency: int = 1) -> dict:
+    from tiktok_sync.config.destinations import parse_destinations
+
+    from .runner import LocalPipeline
+
+    text = json.dumps(CONFIG)
+    # One split worker at a time: on AWS each has its own vCPU; here they would share two cores.
+    params = {"TikTokQps": "1000", "SplitPieceBytes": str(piece_bytes), "SplitConcurrency": str(split_concurrency),
+              "MapConcurrency": "4"}
+    fast = {"TIKTOK_BACKOFF_BASE_SECONDS": "0.001", "TIKTOK_BACKOFF_CAP_SECONDS": "0.002"}
+    started = time.monotonic()
+    with LocalPipeline(text, parse_destinations(text), parameters=params, function_env=fast) as pipe:
+        report = pipe.run_file(path, "bench")
+        members, rejects = _members_and_rejects(pipe, report)
+        s3 = pipe.aws.client("s3")
+        prefix = f"runs/bench/{report['run_id']}/"
+        workers = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=pipe.bucket, Prefix=prefix + "pieces/"):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith(".json"):
+                    res = json.loads(s3.get_object(Bucket=pipe.bucket, Key=obj["Key"])["Body"].read())
+                    if res.get("seconds"):
+                        workers.append(res["stats"]["read"] / res["seconds"])
+    return {"report": report, "members": members, "rejects": rejects, "workers": workers,
+            "seconds": time.monotonic() - started}
+
+
+def scale(rows: int, piece_bytes: int, workdir: str) -> None:
+    path = os.path.join(workdir, f"scale-{rows}.csv")
+    if not os.path.exists(path):
+        generate_audience(path, rows, columns="email,phone", seed=13)
+    size = os.path.getsize(path)
+    one = _one_run(path, size * 2)
+    many = _one_run(path, piece_bytes)
+    same = (one["report"]["rows"] == many["report"]["rows"] and one["members"] == many["members"]
+            and one["rejects"] == many["rejects"])
+    w = sorted(many["workers"])
+    print(f"scale: {rows:,} rows ({size / 1e6:.1f} MB) as 1 piece and as {len(w)} pieces of "
+          f"{piece_bytes / 1e6:.2f} MB: rows, rejects (file, line, reason) and ids TikTok holds "
+          f"{'IDENTICAL' if same else 'DIFFERENT'}; {len(one['members']):,} ids", flush=True)
+    if w:
+        print(f"  split worker rows/s (each piece's rows / its own seconds, one worker at a time as on its own vCPU): "
+              f"median {w[len(w) // 2]:,.0f}, min {w[0]:,.0f}, max {w[-1]:,.0f}; one-piece worker "
+              f"{one['workers'][0]:,.0f}", flush=True)
+
+
+def local_run(rows: int, qps: int, workdir: str) -> None:
+    path = os.path.join(workdir, f"local-{rows}.csv")
+    if not os.path.exists(path):
+        generate_audience(path, rows, columns="email,phone", seed=17)
+    with tempfile.TemporaryDirectory(prefix="tiktok-sync-bench-") as tmp:
+        cfg = os.path.join(tmp, "destinations.json")
+        with open(cfg, "w") as fh:
+            json.dump(CONFIG, fh)
+        out = os.path.join(tmp, "report.json")
+        cmd = [sys.executable, "-m", "tiktok_sync_local.cli", "run", path, "--config", cfg, "--destination", "bench",
+               "--param", f"TikTokQps={qps}", "--state", os.path.join(tmp, "state"), "--report", out]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.monotonic() - started
+        peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        if proc.returncode != 0 or not os.path.exists(out):
+            print(f"local run failed (exit {proc.returncode}): {proc.stderr[-500:]}", flush=True)
+            return
+        report = json.loads(open(out).read())
+    valid = report["rows"]["sent"] + report["rows"]["skipped"]
+    floor = valid / (qps * 1000)
+    send = report.get("durations", {}).get("send") or 0.0
+    api = report["api"]
+    mapping = max(0, api["requests"] - 4)  # the check, lookup and create calls are not paced sends
+    rate = mapping / send if send else 0.0
+    throttled = 100.0 * api.get("rate_limited", 0) / max(1, api["requests"])
+    print(f"local run: {rows:,} rows ({report['rows']['rejected']:,} rejected) at TikTokQps={qps}: {wall:.0f} s wall "
+          f"(floor set by the QPS: {floor:.0f} s of sending; split {report['durations'].get('split', 0):.0f} s, "
+          f"send {send:.0f} s), peak memory {peak_mb:.0f} MB (whole process: emulated AWS, simulator, functions)",
+          flush=True)
+    print(f"  pacing: {rate:.2f} requests/s during the send = {100 * rate / qps:.1f}% of the limit; "
+          f"{api.get('rate_limited', 0)} of {api['requests']} requests throttled ({throttled:.1f}%), "
+          f"{api.get('resent', 0)} resent", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="tiktok-sync bench-pipeline", description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", default=".bench")
+    ap.add_argument("--scale-rows", type=int, default=200_000)
+    ap.add_argument("--piece-bytes", type=int, default=256 * 1024)
+    ap.add_argument("--local-rows", type=int, default=1_000_000)
+    ap.add_argument("--qps", type=int, default=10)
+    ap.add_argument("--skip", default="", help="comma-separated: scale, local")
+    args = ap.parse_args(argv)
+    os.makedirs(args.dir, exist_ok=True)
+    skip = set(filter(None, args.skip.split(",")))
+    if "scale" not in skip:
+        scale(args.scale_rows, args.piece_bytes, args.dir)
+    if "local" not in skip:
+        local_run(args.local_rows, args.qps, args.dir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
