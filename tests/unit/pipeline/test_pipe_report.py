@@ -65,3 +65,28 @@ def test_markdown_has_the_counts_and_the_action():
     error = {"Error": "InvalidCredentialsError", "Cause": json.dumps({"errorMessage": "bad token Action: Re-authorize."})}
     text = render_markdown(build_report({"plan": PLAN, "merge": MERGE, "error": error}, execution="vip-r1", now=0))
     assert "FAILED" in text and "invalid_email" in text and "Re-authorize." in text
+
+
+MIRROR_RUN = {"run_id": "r2", "type": "audience", "dry_run": False,
+              "destination": {"name": "vip", "type": "audience", "audience_name": "VIP", "mode": "mirror",
+                              "advertiser_ids": ["7000000000000000001"], "id_types": ["EMAIL"]}}
+DIFF = {"add": 0, "delete": 0, "unchanged": 8, "by_id_type": {"EMAIL_SHA256": {"add": 0, "delete": 0, "unchanged": 8}}}
+
+
+def test_mirror_run_where_nothing_changed_counts_every_row_unchanged():
+    merge = dict(MERGE, partitions=0, partitions_key=None, diff=DIFF, mirror={"unchanged_rows": 8})
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                          execution="vip-r2", now=0)
+    assert report["status"] == "SUCCEEDED"
+    assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 8, "failed": 0}
+    assert report["skipped_by_reason"] == {"unchanged": 8} and report["diff"] == DIFF
+
+
+def test_guard_refusal_reports_the_diff_and_fails_every_valid_row():
+    diff = dict(DIFF, delete=9)
+    merge = dict(MERGE, status="FAILED", partitions=0, partitions_key=None, diff=diff,
+                 error={"name": "DeleteGuardError", "message": "9 of 17"})
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                          execution="vip-r2", now=0)
+    assert report["status"] == "FAILED" and report["error"]["name"] == "DeleteGuardError"
+    assert report["diff"]["delete"] == 9 and report["rows"]["failed"] == 8

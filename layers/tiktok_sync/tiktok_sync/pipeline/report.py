@@ -8,6 +8,10 @@ read = sent + rejected + skipped + failed.
 
 Each execution's report is kept under `executions/<execution>/`; the run's `report.json` (and .md)
 is the latest execution's.
+
+Mirror runs: the `diff` block (from the guard step), rows of unchanged members as
+`skipped`/`unchanged`; the report step releases the destination's mirror lock and records the
+snapshot's new size.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from .. import aws
 from ..config.destinations import ID_TYPES
 from ..reporting import render_html, render_markdown, render_notification, should_notify
 from ..reporting.facts import console_url
-from ..state import runs
+from ..state import runs, snapshots
 from .catch import error_from_catch
 from .split import get_json
 
@@ -65,15 +69,17 @@ def _durations(state: dict, started: float | None, report_started: float, now: f
     marks = [("check", (state.get("check") or {}).get("finished_at")),
              ("plan", (state.get("plan") or {}).get("finished_at")),
              ("split", (state.get("merge") or {}).get("finished_at")),
-             ("prepare", (state.get("prepare") or {}).get("finished_at"))]
+             ("prepare", (state.get("prepare") or {}).get("finished_at")),
+             ("diff", (state.get("merge") or {}).get("diff_finished_at"))]
     out: dict[str, float] = {}
     last = started
     for name, at in marks:
         if at and last:
             out[name] = round(max(0.0, at - last), 3)
             last = at
-    if (state.get("prepare") or {}).get("finished_at") and state.get("merge", {}).get("partitions"):
-        out["send"] = round(max(0.0, report_started - state["prepare"]["finished_at"]), 3)
+    send_from = (state.get("merge") or {}).get("diff_finished_at") or (state.get("prepare") or {}).get("finished_at")
+    if send_from and (state.get("merge") or {}).get("partitions"):
+        out["send"] = round(max(0.0, report_started - send_from), 3)
     out["report"] = round(max(0.0, now - report_started), 3)
     if started:
         out["total"] = round(max(0.0, now - started), 3)
@@ -137,6 +143,8 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
                               "size": prepare.get("size"), "created": bool(prepare.get("created")),
                               "mode": dest_cfg.get("mode"), "advertiser_ids": dest_cfg.get("advertiser_ids"),
                               "shared_with": list(dest_cfg.get("advertiser_ids") or [])[1:]}
+    if isinstance(merge.get("diff"), dict):
+        report["diff"] = merge["diff"]
     if kind and kind != "audience":
         report["events"] = {"by_name": {}, "value": {}, "event_source": dest_cfg.get("event_source"),
                             "event_source_id": dest_cfg.get("pixel_code") or dest_cfg.get("app_id")
@@ -207,8 +215,11 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
             rows[key] += r.get(key, 0)
         for reason, n in res.get("rejected_by_reason", {}).items():
             report["rejected_by_reason"][reason] = report["rejected_by_reason"].get(reason, 0) + n
-        if r.get("skipped"):
-            report["skipped_by_reason"]["already_sent"] = report["skipped_by_reason"].get("already_sent", 0) + r["skipped"]
+        reasons = res.get("skipped_by_reason")
+        if reasons is None:  # a result written before skips had reasons: all were already sent
+            reasons = {"already_sent": r.get("skipped", 0)} if r.get("skipped") else {}
+        for reason, n in reasons.items():
+            report["skipped_by_reason"][reason] = report["skipped_by_reason"].get(reason, 0) + n
         for key, n in res.get("sent", {}).items():
             kind, _, name = key.partition(":")
             if name and kind in ("name", "value"):  # the events block: events per name, value per currency
@@ -228,6 +239,10 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
             report["errors"].append({"partition": number, **err})
         else:
             report["partitions"]["succeeded"] += 1
+    unchanged = int((merge.get("mirror") or {}).get("unchanged_rows", 0))
+    if unchanged:  # mirror: partitions where nothing changed were not sent; their rows are all unchanged
+        rows["skipped"] += unchanged
+        report["skipped_by_reason"]["unchanged"] = report["skipped_by_reason"].get("unchanged", 0) + unchanged
     if timeline:
         first = min(timeline)
         report["timeline"] = [[m - first, n] for m, n in sorted(timeline.items())]
@@ -257,6 +272,8 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
     execution = event.get("execution", "")
     report = build_report(state, execution=execution, started_at=event.get("started_at", ""),
                           ledger_table=ledger_table, now=now)
+    if ledger_table:
+        _finish_mirror(state, report, ledger_table, execution)
     destination = report["destination"] or "unknown"
     prefix = (state.get("plan") or {}).get("run", {}).get("prefix") or runs.run_prefix(destination, report["run_id"])
     own = runs.execution_prefix(prefix, execution)
@@ -291,6 +308,27 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
     return {"status": report["status"], "report_key": prefix + "report.json", "rows": report["rows"],
             "run_id": report["run_id"], "error": error.get("name") or default,
             "cause": f"{error.get('message') or report['status']} (report: s3://{bucket}/{prefix}report.json)"[:1000]}
+
+
+def _finish_mirror(state: dict, report: dict, table: str, execution: str) -> None:
+    """A mirror run's end: the snapshot's new size, and the destination's mirror lock released."""
+    run = (state.get("plan") or {}).get("run") or {}
+    dest = run.get("destination") or {}
+    if dest.get("type") != "audience" or dest.get("mode") != "mirror" or run.get("dry_run"):
+        return
+    merge, prepare = state.get("merge") or {}, state.get("prepare") or {}
+    sid = (prepare.get("snapshot") or {}).get("id")
+    try:
+        if sid and merge.get("diff") is not None and report["status"] in ("SUCCEEDED", "PARTIAL"):
+            # What this execution's senders had TikTok accept (ids an earlier execution of a resumed run
+            # got accepted are not in it): the size the next run's partitions are cut for.
+            sent = report["sent"]
+            added = sum(int(sent.get(f"{t}_SHA256", 0)) for t in ID_TYPES)
+            total = int((merge.get("mirror") or {}).get("snapshot_ids", 0)) + added - int(sent.get("removed", 0))
+            snapshots.set_total(table, dest["name"], sid, total)
+        snapshots.release_lock(table, dest["name"], run.get("run_id", ""), run.get("execution") or execution)
+    except ClientError as exc:  # the lock's lease and the next run's check of its holder free it anyway
+        logger.warning("Could not finish the mirror run's bookkeeping", extra={"error": str(exc)})
 
 
 def _index(table: str, report: dict) -> None:
