@@ -1,8 +1,9 @@
-"""Mirror snapshots and the mirror lock on moto (S3 + the ledger table)."""
+"""Mirror snapshots, the mirror lock and the cross-run event ledger on moto (S3 + the ledger table)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 
 import boto3
@@ -10,9 +11,11 @@ import pytest
 from moto import mock_aws
 
 from tiktok_sync import aws
+from tiktok_sync.config.destinations import validate_destinations
 from tiktok_sync.errors import MirrorLockedError
 from tiktok_sync.partitions import keys
 from tiktok_sync.state import snapshots
+from tiktok_sync.state.event_ledger import EventLedger, event_digest
 
 pytestmark = pytest.mark.integration
 BUCKET, DEST = "data", "vip"
@@ -151,3 +154,27 @@ def test_one_mirror_run_per_destination(table):
     running["arn:e5"] = True
     snapshots.acquire_lock(table, DEST, "run-d", "e5", "arn:e5", is_running=is_running, now=0)
     snapshots.acquire_lock(table, DEST, "run-e", "e6", "arn:e6", is_running=is_running)
+
+
+def test_event_ledger_skips_what_another_run_sent_within_the_window(table):
+    dest = validate_destinations({"destinations": {"shop": {
+        "type": "offline_events", "event_set_id": "7311111111111111111"}}}).get("shop")
+    bodies = [{"event": "Purchase", "event_id": f"o{i}"} for i in range(250)]
+    digests = [event_digest(dest, "7311111111111111111", b) for b in bodies]
+    first = EventLedger(table, "run-1")
+    first.record(digests[:150], now=1_000_000)
+    assert first.sent_before(digests, now=1_000_100) == set()  # its own sends are the batch ledger's business
+    second = EventLedger(table, "run-2")
+    assert second.sent_before(digests, now=1_000_100) == set(digests[:150])
+    assert second.sent_before(digests, now=1_000_000 + 31 * 24 * 3600) == set()  # expired (TTL is lazy)
+    # The key is (event source, event, event_id), and a test send never hides the real one.
+    test_dest = validate_destinations({"destinations": {"shop": {
+        "type": "offline_events", "event_set_id": "7311111111111111111", "test_event_code": "T1"}}}).get("shop")
+    assert event_digest(test_dest, "7311111111111111111", bodies[0]) != digests[0]
+    assert event_digest(dest, "7311111111111111111", {"event": "Lead", "event_id": "o0"}) != digests[0]
+    # Order statuses: one status update of one order (order_id, order_status, update_time).
+    orders = validate_destinations({"destinations": {"o": {"type": "order_status"}}}).get("o")
+    paid = {"order_info": {"order_id": "A1", "order_status": "PAY_ORDER", "update_time": 1700000000}}
+    shipped = {"order_info": {"order_id": "A1", "order_status": "SHIP_ORDER", "update_time": 1700000000}}
+    assert event_digest(orders, "", paid) == event_digest(orders, "", json.loads(json.dumps(paid)))
+    assert event_digest(orders, "", paid) != event_digest(orders, "", shipped)

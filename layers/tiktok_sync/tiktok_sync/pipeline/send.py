@@ -5,7 +5,8 @@ ledger can tell which were already accepted: those are not sent again (a Step Fu
 a resumed run). Rows end in exactly one place:
 
 * `sent` — in a batch TikTok accepted during this execution;
-* `skipped` (`already_sent`) — in a batch an earlier execution of the same run already delivered;
+* `skipped` (`already_sent`) — in a batch an earlier execution of the same run already delivered, or
+  (events, `dedupe_across_runs`) an event an earlier run delivered within TikTok's 28 days;
 * `skipped` (`unchanged`) — mirror: the row's home id is in the snapshot already (nothing to send);
 * `rejected` — TikTok refused the record itself (isolated by bisecting), reason `rejected_by_api`;
 * `failed` — the partition gave up (retries exhausted, credentials, permission): see `record_failure`.
@@ -19,6 +20,10 @@ Mirror partitions (`MirrorJob`) send their diff with the snapshot (`pipeline/dif
 adds (a removed customer leaves the audience first: removals are often consent), one id type per
 request. When the partition is done — or has failed for good — its snapshot shard becomes the old ids
 − the deletes TikTok accepted + the adds TikTok accepted (`state/snapshots.py`).
+
+Events of a destination with `dedupe_across_runs` skip what the cross-run event ledger
+(`state/event_ledger.py`) says an earlier run delivered; the skip set is decided once per (run,
+partition) and kept next to the parts, so the batches stay the same on every retry and resume.
 """
 
 from __future__ import annotations
@@ -40,12 +45,13 @@ from ..intake.rejects import RejectsWriter
 from ..partitions.keys import split_ref
 from ..partitions.parts import read_partition
 from ..state import runs, snapshots
+from ..state.event_ledger import EventLedger, event_digest
 from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
 from ..tiktok.event_grouping import event_batches, gc_paused, group_events, summarize
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
-from .split import get_json, partition_sources_of
+from .split import get_json, partition_sources_of, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
 STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included) and the result write
@@ -416,21 +422,62 @@ class EventsJob(PartitionJob):
     kind = "offline_events"
     kinds = ("offline_events", "web_events", "app_events", "order_status")
 
+    def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
+        super().__init__(event, client_factory, ledger_table)
+        self.sent_before = EventLedger(ledger_table, self.run["run_id"]) if self.dest.dedupe_across_runs else None
+        self.already_sent_rows = 0
+
+    def new_tally(self) -> PartTally:
+        tally = PartTally(rows=len(self.rows))
+        tally.skip("already_sent", self.already_sent_rows)
+        return tally
+
     def batches(self) -> list[Batch]:
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
         groups, self.warnings = group_events(self.rows, self.dest)
+        groups = self._without_sent_before(groups)
         out: list[Batch] = []
         for source_id, chunk in event_batches(groups, max_events):
             refs = [ref for ev in chunk for ref in ev.refs]
             out.append(Batch(len(out) + 1, refs, (source_id, chunk)))
         return out
 
+    def _without_sent_before(self, groups: list) -> list:
+        """Drop the events an earlier run delivered (the cross-run event ledger). Decided once per (run,
+        partition) and kept (`skips/partition-NNNNN.json`, also when dedupe_across_runs is off): later
+        attempts get the same batches whatever the ledger (or the setting) says by then."""
+        key = f"{self.prefix}skips/partition-{self.number:05d}.json"
+        kept = get_json(self.bucket, key)
+        if kept is None:
+            found: set[str] = set()
+            if self.sent_before is not None:
+                digests = [event_digest(self.dest, g.source_id, ev.body) for g in groups for ev in g.events]
+                found = self.sent_before.sent_before(digests)
+            kept = {"already_sent": sorted(found), "dedupe_across_runs": self.sent_before is not None,
+                    "decided_at": int(time.time())}
+            put_json(self.bucket, key, kept, work=True)
+        skip = set(kept["already_sent"])
+        self.already_sent_rows = 0
+        if not skip:
+            return groups
+        for g in groups:
+            keep = []
+            for ev in g.events:
+                if event_digest(self.dest, g.source_id, ev.body) in skip:
+                    self.already_sent_rows += len(ev.refs)
+                else:
+                    keep.append(ev)
+            g.events = keep
+        return [g for g in groups if g.events]
+
     def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
         source_id, chunk = batch.payload
         outcome = send_event_batch(client, self.dest, source_id, [ev.body for ev in chunk],
                                    skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
         accepted = list(outcome.accepted) + list(outcome.skipped)
+        if self.sent_before is not None:  # right after TikTok accepted them: later runs skip these events
+            self.sent_before.record([event_digest(self.dest, source_id, chunk[i].body) for i in accepted])
         rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].refs]
         sent_rows = sum(len(chunk[i].refs) for i in accepted)
         summary = summarize([chunk[i].body for i in accepted])
