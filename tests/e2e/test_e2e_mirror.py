@@ -1,5 +1,5 @@
 """Mirror audiences end to end on the real state machine: the snapshot, the diff with it, the delete
-guard, a PARTIAL run resumed, a changed id_types."""
+guard, a PARTIAL run resumed, a changed id_types, TikTok's size read back."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def test_mirror_add_shrink_grow_guard_dry_run_allowed_deletes(make_pipeline, sim
         "EMAIL_SHA256": {"add": 100, "delete": 0, "unchanged": 0},
         "PHONE_SHA256": {"add": 50, "delete": 0, "unchanged": 0}}}
     assert first["sent"]["EMAIL_SHA256"] == 100 and first["sent"]["PHONE_SHA256"] == 50
+    assert first["audience"]["size"] == 150  # TikTok's own count, read back
 
     # A member added to the audience by other means: unknown to the snapshot, never deleted.
     outsider = ("EMAIL_SHA256", h("someone.else@example.com"))
@@ -111,6 +112,7 @@ def test_mirror_add_shrink_grow_guard_dry_run_allowed_deletes(make_pipeline, sim
     assert sim.members(audience) == expected | {outsider}
     assert allowed["sent"]["removed"] == 90 and allowed["skipped_by_reason"] == {"unchanged": 50}
     assert any("delete guard was lifted" in w for w in allowed["warnings"])
+    assert allowed["audience"]["size"] == len(expected) + 1
 
 
 def test_refused_run_dropped_again_with_allow_deletes_continues(make_pipeline, sim, tmp_path):
@@ -190,3 +192,17 @@ def test_refused_id_is_rejected_kept_out_of_the_snapshot_and_tried_again(make_pi
     assert second["diff"]["add"] == 1 and mapped(sim, "add") == [("EMAIL_SHA256", bad)]
     assert second["rows"]["sent"] == 1 and second["skipped_by_reason"] == {"unchanged": 7}
     assert sim.members(second["audience"]["id"]) == expected
+
+
+def test_audience_size_unreadable_or_not_reported_yet_is_a_warning(make_pipeline, sim, tmp_path):
+    pipe = make_pipeline(CFG)
+    # A first run looks the audience up by name; only the report reads it by id (dmp/custom_audience/get/).
+    sim.faults.http_error(status=500, calls=50, path="custom_audience/get", html=False)
+    first, _ = run(pipe, sim, tmp_path, "a.csv", range(5))
+    assert first["status"] == "SUCCEEDED" and first["audience"]["size"] is None
+    assert any("could not read the audience's size" in w and "outcome is unaffected" in w for w in first["warnings"])
+    sim.faults.clear()
+    sim.config.update({"cover_num_delay_seconds": 3600})  # TikTok still calculating
+    second, _ = run(pipe, sim, tmp_path, "b.csv", range(6))
+    assert second["status"] == "SUCCEEDED" and second["audience"]["size"] is None
+    assert any("no size for the audience yet" in w and "48 hours" in w for w in second["warnings"])

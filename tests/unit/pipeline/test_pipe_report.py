@@ -90,3 +90,45 @@ def test_guard_refusal_reports_the_diff_and_fails_every_valid_row():
                           execution="vip-r2", now=0)
     assert report["status"] == "FAILED" and report["error"]["name"] == "DeleteGuardError"
     assert report["diff"]["delete"] == 9 and report["rows"]["failed"] == 8
+
+
+class _Stats:
+    def to_dict(self):
+        return {"requests": 1}
+
+
+class _Client:
+    stats = _Stats()
+
+
+def _sized(monkeypatch, size=None, error=None) -> dict:
+    from tiktok_sync.pipeline import report as report_module
+
+    def fake_size(client, owner, audience_id):
+        assert owner == "7000000000000000001" and audience_id == "75"
+        if error:
+            raise error
+        return size
+
+    monkeypatch.setattr(report_module, "audience_size", fake_size)
+    merge = dict(MERGE, partitions=0, partitions_key=None, diff=DIFF, mirror={"unchanged_rows": 8})
+    return build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                        execution="vip-r2", now=0, client_factory=lambda dest: _Client())
+
+
+def test_audience_size_is_read_back_and_the_small_audience_warning_uses_it(monkeypatch):
+    report = _sized(monkeypatch, size=640)
+    assert report["audience"]["size"] == 640
+    assert any("TikTok reports 640 matched member(s)" in w and "48 hours" in w for w in report["warnings"])
+    assert not any("1,000" in w for w in _sized(monkeypatch, size=25_000)["warnings"])
+
+
+def test_no_size_yet_or_a_failed_read_is_only_a_warning(monkeypatch):
+    from tiktok_sync.errors import TransientApiError
+
+    report = _sized(monkeypatch, size=None)
+    assert report["status"] == "SUCCEEDED" and report["audience"]["size"] is None
+    assert any("no size for the audience yet" in w and "48 hours" in w for w in report["warnings"])
+    report = _sized(monkeypatch, error=TransientApiError("System error", code=50000))
+    assert report["status"] == "SUCCEEDED" and report["audience"]["size"] is None
+    assert any("could not read the audience's size from TikTok (TransientApiError" in w for w in report["warnings"])

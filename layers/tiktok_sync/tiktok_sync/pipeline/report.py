@@ -9,9 +9,12 @@ read = sent + rejected + skipped + failed.
 Each execution's report is kept under `executions/<execution>/`; the run's `report.json` (and .md)
 is the latest execution's.
 
-Mirror runs: the `diff` block (from the guard step), rows of unchanged members as
-`skipped`/`unchanged`; the report step releases the destination's mirror lock and records the
-snapshot's new size.
+Audiences: after sending, TikTok's own count of the audience is read back (`audience.size`,
+`cover_num`; None until TikTok reports one) and the under-1,000 warning is based on it when there is
+one. Reading it needs the destination's credentials; a failure to read it is a warning, never a
+change of the run's outcome. Mirror runs: the `diff` block (from the guard step), rows of unchanged
+members as `skipped`/`unchanged`; the report step releases the destination's mirror lock and records
+the snapshot's new size.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,10 +31,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from .. import aws
-from ..config.destinations import ID_TYPES
+from ..config.destinations import ID_TYPES, Destination
+from ..errors import TikTokSyncError
 from ..reporting import render_html, render_markdown, render_notification, should_notify
 from ..reporting.facts import console_url
 from ..state import runs, snapshots
+from ..tiktok.audiences import audience_size
 from .catch import error_from_catch
 from .split import get_json
 
@@ -38,6 +44,7 @@ logger = Logger(service="tiktok-sync", child=True)
 
 SENT_KEYS = [f"{t}_SHA256" for t in ID_TYPES] + ["events", "removed"]
 MIN_AUDIENCE = 1000
+MATCHING = "TikTok matches the ids it receives to its users over up to 48 hours"
 RUNS_INDEX_TTL = 400 * 24 * 3600
 
 
@@ -87,9 +94,10 @@ def _durations(state: dict, started: float | None, report_started: float, now: f
 
 
 def build_report(state: dict, *, execution: str, started_at: str = "", ledger_table: str = "",
-                 now: float | None = None) -> dict:
+                 now: float | None = None, client_factory: Callable[[Destination], Any] | None = None) -> dict:
     """The report for a finished execution, from the state machine's state (check, plan, merge,
-    prepare, error) and the partitions' results."""
+    prepare, error) and the partitions' results. With `client_factory`, an audience's size is read
+    back from TikTok."""
     report_started = time.time()
     plan = state.get("plan") or {}
     merge = state.get("merge") or {}
@@ -180,6 +188,8 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
         if report["errors"] and "error" not in report:
             first = report["errors"][0]
             report["error"] = {k: first[k] for k in ("name", "error", "message", "action") if k in first}
+    if kind == "audience" and client_factory is not None and dest_cfg and report.get("audience", {}).get("id"):
+        _read_size(report, dest_cfg, client_factory, ledger_table, execution)
     if ledger_table:
         for k, v in runs.read_api_counts(ledger_table, execution).items():
             if k in report["api"] or v:
@@ -187,6 +197,9 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
     report["rejected_by_reason"] = dict(sorted((k, v) for k, v in report["rejected_by_reason"].items() if v))
     if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL"):
         _audience_warnings(report, prepare)
+    if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL", "DRY_RUN") and "audience" in report:
+        if report["audience"].get("id") and report["audience"].get("size") is None:
+            report["warnings"].append(f"TikTok reports no size for the audience yet: {MATCHING}")
     if rows["read"] != rows["sent"] + rows["rejected"] + rows["skipped"] + rows["failed"]:
         report["warnings"].append("row counts do not add up: read != sent + rejected + skipped + failed")
     now = time.time() if now is None else now
@@ -248,7 +261,35 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
         report["timeline"] = [[m - first, n] for m, n in sorted(timeline.items())]
 
 
+def _read_size(report: dict, dest_cfg: dict, client_factory: Callable[[Destination], Any], ledger_table: str,
+               execution: str) -> None:
+    """TikTok's own count of the audience into `audience.size` (None: none reported yet). Never raises."""
+    client = None
+    try:
+        dest = Destination.from_dict(dest_cfg)
+        client = client_factory(dest)
+        report["audience"]["size"] = audience_size(client, dest.advertiser_ids[0], str(report["audience"]["id"]))
+    except (TikTokSyncError, ClientError, OSError, ValueError, KeyError) as exc:
+        name = type(exc).__name__
+        message = getattr(exc, "message", None) or str(exc)
+        report["warnings"].append(f"could not read the audience's size from TikTok ({name}: {message[:200]}); "
+                                  "the run's outcome is unaffected")
+    finally:
+        if client is not None and ledger_table:
+            try:
+                runs.add_api_counts(ledger_table, execution, client.stats.to_dict())
+            except ClientError:
+                pass
+
+
 def _audience_warnings(report: dict, prepare: dict) -> None:
+    size = report.get("audience", {}).get("size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        if size < MIN_AUDIENCE:
+            report["warnings"].append(
+                f"TikTok reports {size:,} matched member(s) for the audience: ad groups can target it from "
+                f"{MIN_AUDIENCE:,}. {MATCHING}, so the count may still grow")
+        return
     if report.get("audience", {}).get("mode") == "remove":
         return
     added = report["rows"]["sent"]
@@ -266,12 +307,13 @@ def _audience_warnings(report: dict, prepare: dict) -> None:
 
 
 def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str = "", metrics: Any = None,
-           notify_on: str = "FAILURES", now: float | None = None) -> dict:
+           notify_on: str = "FAILURES", now: float | None = None,
+           client_factory: Callable[[Destination], Any] | None = None) -> dict:
     """Input: {"state": <the execution state>, "execution", "started_at"}. Writes and announces the report."""
     state = event.get("state") or {}
     execution = event.get("execution", "")
     report = build_report(state, execution=execution, started_at=event.get("started_at", ""),
-                          ledger_table=ledger_table, now=now)
+                          ledger_table=ledger_table, now=now, client_factory=client_factory)
     if ledger_table:
         _finish_mirror(state, report, ledger_table, execution)
     destination = report["destination"] or "unknown"
