@@ -200,6 +200,13 @@ class AudienceLockedError(TikTokSyncError):
     action = "Nothing to do: another run is finding or creating the same audience; this run waits and retries."
 
 
+class MirrorLockedError(TikTokSyncError):
+    """Another run of the same mirror destination is going on (two diffs of one snapshot would clobber
+    it); the state machine retries until it ends."""
+
+    action = "Nothing to do: another mirror run of this destination is going on; this run waits and retries."
+
+
 class PartsFailedError(TikTokSyncError):
     """The run ended PARTIAL: some parts failed for good after retries."""
 
@@ -207,4 +214,5 @@ class PartsFailedError(TikTokSyncError):
 
 
 RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError", "PartTimeoutError",
-                         "AudienceLockedError")
+                         "AudienceLockedError", "MirrorLockedError")
+LOCK_ERROR_NAMES = ("AudienceLockedError", "MirrorLockedError")  # retried by the Prepare step only

@@ -65,7 +65,8 @@ def test_roundtrip_to_dict():
     ({"a": dict(AUD, advertiser_ids=["12ab"])}, None, "'12ab' is not a valid advertiser id"),
     ({"a": dict(AUD, advertiser_ids=[])}, None, "must be a non-empty list"),
     ({"a": dict(AUD, mode="replace")}, None, "key 'mode': must be one of add, remove, mirror"),
-    ({"a": dict(AUD, mode="mirror")}, None, "mirror is not available yet"),
+    ({"a": dict(AUD, mode="mirror", max_delete_share=1.5)}, None, "key 'max_delete_share': must be between 0 and 1"),
+    ({"e": dict(EVT, max_delete_share=0.5)}, None, "key 'max_delete_share' does not apply to a destination of type offline_events"),
     ({"a": dict(AUD, id_types=["EMAIL", "GAID"])}, None, "'GAID' is not an id type"),
     ({"a": dict(AUD, preset="segment")}, None, "key 'preset': must be one of amperity, liveramp"),
     ({"a": {"type": "audience", "audience_name": "x"}}, None, "key 'advertiser_ids' is required"),
@@ -86,6 +87,12 @@ def test_roundtrip_to_dict():
 ])
 def test_errors_name_destination_and_key(dests, defaults, expected):
     assert expected in problem(dests, defaults)
+
+
+def test_mirror_destination_with_its_delete_guard():
+    f = load({"m": dict(AUD, mode="mirror"), "n": dict(AUD, mode="mirror", max_delete_share=0.05)})
+    assert f.get("m").mode == "mirror" and f.get("m").max_delete_share == 0.2  # the default guard
+    assert f.get("n").max_delete_share == 0.05
 
 
 def test_all_problems_reported_at_once():

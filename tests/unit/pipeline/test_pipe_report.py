@@ -65,3 +65,70 @@ def test_markdown_has_the_counts_and_the_action():
     error = {"Error": "InvalidCredentialsError", "Cause": json.dumps({"errorMessage": "bad token Action: Re-authorize."})}
     text = render_markdown(build_report({"plan": PLAN, "merge": MERGE, "error": error}, execution="vip-r1", now=0))
     assert "FAILED" in text and "invalid_email" in text and "Re-authorize." in text
+
+
+MIRROR_RUN = {"run_id": "r2", "type": "audience", "dry_run": False,
+              "destination": {"name": "vip", "type": "audience", "audience_name": "VIP", "mode": "mirror",
+                              "advertiser_ids": ["7000000000000000001"], "id_types": ["EMAIL"]}}
+DIFF = {"add": 0, "delete": 0, "unchanged": 8, "by_id_type": {"EMAIL_SHA256": {"add": 0, "delete": 0, "unchanged": 8}}}
+
+
+def test_mirror_run_where_nothing_changed_counts_every_row_unchanged():
+    merge = dict(MERGE, partitions=0, partitions_key=None, diff=DIFF, mirror={"unchanged_rows": 8})
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                          execution="vip-r2", now=0)
+    assert report["status"] == "SUCCEEDED"
+    assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 8, "failed": 0}
+    assert report["skipped_by_reason"] == {"unchanged": 8} and report["diff"] == DIFF
+
+
+def test_guard_refusal_reports_the_diff_and_fails_every_valid_row():
+    diff = dict(DIFF, delete=9)
+    merge = dict(MERGE, status="FAILED", partitions=0, partitions_key=None, diff=diff,
+                 error={"name": "DeleteGuardError", "message": "9 of 17"})
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                          execution="vip-r2", now=0)
+    assert report["status"] == "FAILED" and report["error"]["name"] == "DeleteGuardError"
+    assert report["diff"]["delete"] == 9 and report["rows"]["failed"] == 8
+
+
+class _Stats:
+    def to_dict(self):
+        return {"requests": 1}
+
+
+class _Client:
+    stats = _Stats()
+
+
+def _sized(monkeypatch, size=None, error=None) -> dict:
+    from tiktok_sync.pipeline import report as report_module
+
+    def fake_size(client, owner, audience_id):
+        assert owner == "7000000000000000001" and audience_id == "75"
+        if error:
+            raise error
+        return size
+
+    monkeypatch.setattr(report_module, "audience_size", fake_size)
+    merge = dict(MERGE, partitions=0, partitions_key=None, diff=DIFF, mirror={"unchanged_rows": 8})
+    return build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                        execution="vip-r2", now=0, client_factory=lambda dest: _Client())
+
+
+def test_audience_size_is_read_back_and_the_small_audience_warning_uses_it(monkeypatch):
+    report = _sized(monkeypatch, size=640)
+    assert report["audience"]["size"] == 640
+    assert any("TikTok reports 640 matched member(s)" in w and "48 hours" in w for w in report["warnings"])
+    assert not any("1,000" in w for w in _sized(monkeypatch, size=25_000)["warnings"])
+
+
+def test_no_size_yet_or_a_failed_read_is_only_a_warning(monkeypatch):
+    from tiktok_sync.errors import TransientApiError
+
+    report = _sized(monkeypatch, size=None)
+    assert report["status"] == "SUCCEEDED" and report["audience"]["size"] is None
+    assert any("no size for the audience yet" in w and "48 hours" in w for w in report["warnings"])
+    report = _sized(monkeypatch, error=TransientApiError("System error", code=50000))
+    assert report["status"] == "SUCCEEDED" and report["audience"]["size"] is None
+    assert any("could not read the audience's size from TikTok (TransientApiError" in w for w in report["warnings"])

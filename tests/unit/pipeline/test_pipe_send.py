@@ -70,3 +70,35 @@ def test_no_audience_id_is_a_clear_error(monkeypatch):
         j.prepare = {}
         send.AudienceJob({**{"run": j.run, "partition": j.item, "prepare": {}, "execution": "e"}},
                          client_factory=lambda d: None, ledger_table="t")
+
+
+def mirror_job(monkeypatch, diff, *, max_users=1000):
+    dest = validate_destinations({"destinations": {"d": {
+        "type": "audience", "advertiser_ids": ["7000000000000000001"], "audience_name": "A",
+        "id_types": ["EMAIL", "PHONE"], "mode": "mirror"}}}).get("d")
+    full = {"diff_id": "x1", "base": {"sid": "s", "prefix": "", "sources": [], "items": {}, "ancestor": None},
+            "rows": 0, "unchanged_rows": 0, **diff}
+    monkeypatch.setattr(send, "get_json", lambda bucket, key: full)
+    event = {"run": {"run_id": "r", "destination": dest.to_dict(), "type": "audience", "bucket": "b",
+                     "prefix": "runs/d/r/", "limits": {"mapping_max_users": max_users, "mapping_max_bytes": 1_000_000}},
+             "partition": {"partition": 1, "rows": 0, "diff_key": "k"}, "prepare": {"audience_id": "7500000000000000001"},
+             "execution": "e"}
+    return send.MirrorJob(event, client_factory=lambda d: None, ledger_table="t")
+
+
+def test_mirror_batches_delete_first_one_id_type_each_and_carry_home_rows(monkeypatch):
+    add = [[0, H[i], [i + 2] if i % 3 else []] for i in range(5)] + [[1, H[100 + i], []] for i in range(3)]
+    delete = [[0, H[200 + i]] for i in range(4)] + [[1, H[300]]]
+    j = mirror_job(monkeypatch, {"add": add, "delete": delete, "rows": 3, "unchanged_rows": 0}, max_users=3)
+    batches = j.batches()
+    shapes = [(b.payload[0], b.payload[1], len(b.payload[2])) for b in batches]
+    assert shapes == [("delete", "EMAIL_SHA256", 3), ("delete", "EMAIL_SHA256", 1), ("delete", "PHONE_SHA256", 1),
+                      ("add", "EMAIL_SHA256", 3), ("add", "EMAIL_SHA256", 2), ("add", "PHONE_SHA256", 3)]
+    assert [b.refs for b in batches] == [[], [], [], [3, 4], [6], []]  # rows counted by their home id only
+    assert j.ledger.pk == "r~x1#00001"  # this diff's own batch ledger
+
+
+def test_mirror_tally_counts_unchanged_rows_as_skipped(monkeypatch):
+    j = mirror_job(monkeypatch, {"add": [], "delete": [], "rows": 7, "unchanged_rows": 5})
+    tally = j.new_tally()
+    assert (tally.rows, tally.skipped, tally.skipped_by_reason) == (7, 5, {"unchanged": 5})

@@ -50,7 +50,8 @@ class Destination:
     audience_name: str = ""
     audience_id: str = ""
     id_types: tuple[str, ...] = ID_TYPES
-    mode: str = "add"  # "add" | "remove"
+    mode: str = "add"  # "add" | "remove" | "mirror"
+    max_delete_share: float = 0.2  # mirror: more deletes than this share of the snapshot → DeleteGuardError
     email_strip_plus_tags: bool = False  # drop "+tag" before the @ for every domain (customer-file rule)
     # events (offline_events, web_events, app_events; see config/data/event_sources.json)
     event_set_id: str = ""
@@ -302,6 +303,7 @@ SCHEMA: dict[str, tuple[str | tuple[str, ...], Check]] = {
     "audience_id": (AUDIENCE, _tiktok_id("audience id")),
     "id_types": (AUDIENCE, _id_types),
     "mode": (AUDIENCE, _one_of("add", "remove", "mirror")),
+    "max_delete_share": (AUDIENCE, _share),
     "email_strip_plus_tags": (AUDIENCE, _is_bool),
     "event_set_id": (EVENTS, _tiktok_id("event set id")),
     "event_source": (EVENTS, _one_of("offline", "crm")),
@@ -427,8 +429,6 @@ def _validate_destination(name: str, raw: Any, defaults: dict) -> tuple[list[str
             problems.append(f"{where}: key {key!r} is required for type {kind}")
     if not problems:
         problems.extend(f"{where}: {p}" for p in _event_problems(kind, merged))
-    if kind == AUDIENCE and merged.get("mode") == "mirror":
-        problems.append(f"{where}: key 'mode': mirror is not available yet; use \"add\" or \"remove\"")
     if problems:
         return problems, None
     problems.extend(f"{where}: {p}" for p in _header_problems(merged))

@@ -10,6 +10,9 @@ pieces nor the number of partitions multiplies the number of objects.
 Line shapes (`ref` is `partitions.keys.row_ref(file, line)`):
 
 * audience row: `[ref, hash|null|[hash, …], …]` aligned with the destination's id_types;
+* mirror audience id: `[ref, type, hash]`, one line per id, partitioned by the id's own hash: `type` is
+  the id's `state/snapshots.TYPE_CODES` code, `ref` the row's when this id is the row's home id (its
+  first in id_types order: the row is accounted by it), else 0;
 * event row: `[ref, record]`, the record as `intake/records.py` made it.
 """
 
@@ -47,6 +50,17 @@ def home_hash(record: list) -> str:
         if v is not None:
             return v if type(v) is str else v[0]
     raise ValueError("an audience record without identifiers")
+
+
+def mirror_lines(ref: int, record: list, codes: list[int], bits: int) -> Iterator[tuple[int, str]]:
+    """(partition, line) for every id of an audience row of a mirror destination; `codes[i]` is the
+    type code of id_types[i]. The first id (the home id) carries the row's ref, the others 0."""
+    for code, v in zip(codes, record):
+        if v is None:
+            continue
+        for h in ((v,) if type(v) is str else v):
+            yield keys.of_hash(h, bits), f'[{ref},{code},"{h}"]'
+            ref = 0
 
 
 def event_line(ref: int, record: dict) -> str:

@@ -31,7 +31,7 @@ from ..errors import BadFileError, ConfigError, SourceNotFoundError
 from ..intake import sources
 from ..intake.sources import RunSource, SourceFile
 from ..partitions import keys
-from ..state import runs
+from ..state import runs, snapshots
 from ..tiktok.settings import ClientSettings
 from .pieces import plan_pieces
 from .split import get_json, put_json
@@ -273,8 +273,14 @@ def _estimated_rows(files: list[dict], kind: str) -> int:
     return total // per_row
 
 
-def _partition_bits(files: list[dict], kind: str, pieces: int, env: Environment) -> int:
+def _partition_bits(files: list[dict], dest: Destination, pieces: int, env: Environment) -> int:
+    kind = dest.type
     rows = _estimated_rows(files, kind)
+    if kind == "audience" and dest.mode == "mirror":
+        # Deletes are work too: a mirror run's partitions also hold its snapshot's ids (a small file
+        # against a big audience must not put every delete into one partition).
+        pointer = snapshots.current(env.ledger_table, dest.name)
+        rows = max(rows, pointer.total if pointer else 0)
     per_partition = env.part_size if kind == "audience" else max(1, env.event_partition_bytes // DEFAULT_BYTES_PER_ROW)
     bits = keys.bits_for(rows, per_partition)
     while bits and (1 << bits) * max(1, pieces) > MAX_INDEX_ENTRIES:
@@ -287,7 +293,7 @@ def _make_plan(source: RunSource, dest: Destination, run: dict, env: Environment
     whole, scans = plan_pieces(files, dest, env.split_piece_bytes)
     inflated = sum(s["file"]["size"] * GZIP_EXPANSION // env.split_piece_bytes + 1 for s in scans
                    if s["kind"] == "inflate")
-    run["partition_bits"] = _partition_bits(files, dest.type, len(whole) + len(scans) + inflated, env)
+    run["partition_bits"] = _partition_bits(files, dest, len(whole) + len(scans) + inflated, env)
     prefix = run["prefix"]
     full: dict[str, Any] = {"status": "PLANNED", "run": run, "source": source.to_dict(), "files": files,
                             "pieces_key": None, "pieces": 0, "scans": len(scans)}

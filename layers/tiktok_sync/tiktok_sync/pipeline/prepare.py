@@ -9,7 +9,12 @@
   holds it (truncated past 70 characters) or creates it, under a lock keyed on (owner advertiser,
   that name) — two destinations or two runs naming the same audience never create two. A run that
   cannot take the lock raises `AudienceLockedError` (the state machine retries it later); it never
-  creates without the lock. `remove` and `mirror`'s first look never create. A dry run only looks.
+  creates without the lock. `remove` never creates. A dry run only looks.
+  A mirror destination also gets its snapshot (`state/snapshots.py`): the destination's current one
+  when it belongs to this audience and these id types, else a new, empty one (said in the report: the
+  old one's members are not deleted). A real mirror run first takes the destination's mirror lock
+  (one mirror run per destination at a time; `MirrorLockedError` is retried by the state machine;
+  the report step releases it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from .. import aws
 from ..config.destinations import Destination
 from ..environment import Environment
 from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError
-from ..state import runs
+from ..state import runs, snapshots
 from ..tiktok.audiences import ensure_audience, get_audiences, truncate_audience_name
 from ..tiktok.checks import Check, check_advertisers, check_event_source, check_token
 from .clients import provider
@@ -150,20 +155,74 @@ def _unlock(table: str, owner: str, tiktok_name: str, me: str) -> None:
         pass
 
 
-def prepare(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any]) -> dict:
+def execution_running(execution_arn: str) -> bool:
+    """Whether a Step Functions execution is still running (an unknown one is not; when it cannot be
+    told, it is taken as running)."""
+    try:
+        return aws.stepfunctions().describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("ExecutionDoesNotExist", "InvalidArn"):
+            return False
+        logger.warning("Cannot tell whether the mirror lock's holder still runs", extra={"error": code})
+        return True
+
+
+def prepare(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
+            is_running: Callable[[str], bool] = execution_running) -> dict:
+    """Input {"run": <plan.run>, "execution_arn"?}."""
     run = event["run"]
     dest = Destination.from_dict(run["destination"])
     out: dict[str, Any] = {"warnings": [], "finished_at": time.time()}
     if dest.type != "audience":
         return out
     dry_run = bool(run.get("dry_run"))
+    mirror = dest.mode == "mirror"
+    if mirror and not dry_run:
+        snapshots.acquire_lock(ledger_table, dest.name, run["run_id"], run.get("execution", ""),
+                               event.get("execution_arn", ""), is_running=is_running)
     client = client_factory(dest)
     try:
         out.update(_prepare_audience(dest, run, client, ledger_table, dry_run))
     finally:
         runs.add_api_counts(ledger_table, run.get("execution", ""), client.stats.to_dict())
+    if mirror:
+        snapshot, warnings = _prepare_snapshot(dest, run, out.get("audience_id"), bool(out.get("created")),
+                                               ledger_table, dry_run)
+        out["snapshot"] = snapshot
+        out["warnings"] = list(out.get("warnings", [])) + warnings
     out["finished_at"] = time.time()
     return out
+
+
+def _prepare_snapshot(dest: Destination, run: dict, audience_id: str | None, created: bool, table: str,
+                      dry_run: bool) -> tuple[dict, list[str]]:
+    """The snapshot this mirror run diffs against and updates: {"id", "new", "ids"} and warnings."""
+    if not audience_id:  # a dry run for an audience that does not exist yet: everything is an add
+        return {"id": None, "new": True, "ids": 0}, []
+    held = snapshots.current(table, dest.name)
+    if held is not None and held.matches(audience_id, dest.id_schema):
+        return {"id": held.sid, "new": False, "ids": held.total}, []
+    warnings = []
+    if held is None and not created:
+        warnings.append("First mirror run of this destination: every member is sent as an add. Members the audience "
+                        "already holds that are not in this run's files are unknown to the snapshot and stay")
+    if held is not None:
+        what = []
+        if held.audience_id != str(audience_id):
+            what.append(f"the audience (was {held.audience_id}, now {audience_id})")
+        if set(held.id_types) != set(dest.id_schema):
+            what.append(f"the id types (were {', '.join(held.id_types)}, now {', '.join(dest.id_schema)})")
+        changed = " and ".join(what)
+        warnings.append(
+            f"{changed[0].upper()}{changed[1:]} changed since the last mirror run: this run starts a new snapshot "
+            f"and sends every member as an add. The {held.total:,} id(s) the old snapshot holds ({held.describe()}) "
+            "are not deleted; remove them with a remove-mode destination if they must go")
+    if dry_run:
+        return {"id": None, "new": True, "ids": 0}, warnings
+    started = snapshots.start(table, dest.name, audience_id, dest.id_schema, run["run_id"], previous=held)
+    logger.info("Mirror snapshot started", extra={"destination": dest.name, "snapshot": started.sid})
+    return {"id": started.sid, "new": True, "ids": 0}, warnings
 
 
 def _prepare_audience(dest: Destination, run: dict, client: Any, table: str, dry_run: bool) -> dict:

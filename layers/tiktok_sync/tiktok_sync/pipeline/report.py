@@ -8,6 +8,13 @@ read = sent + rejected + skipped + failed.
 
 Each execution's report is kept under `executions/<execution>/`; the run's `report.json` (and .md)
 is the latest execution's.
+
+Audiences: after sending, TikTok's own count of the audience is read back (`audience.size`,
+`cover_num`; None until TikTok reports one) and the under-1,000 warning is based on it when there is
+one. Reading it needs the destination's credentials; a failure to read it is a warning, never a
+change of the run's outcome. Mirror runs: the `diff` block (from the guard step), rows of unchanged
+members as `skipped`/`unchanged`; the report step releases the destination's mirror lock and records
+the snapshot's new size.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,10 +30,12 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from .. import aws
-from ..config.destinations import ID_TYPES
+from ..config.destinations import ID_TYPES, Destination
+from ..errors import TikTokSyncError
 from ..reporting import render_html, render_markdown, render_notification, should_notify
 from ..reporting.facts import console_url
-from ..state import runs
+from ..state import runs, snapshots
+from ..tiktok.audiences import audience_size
 from .catch import error_from_catch
 from .metrics import emit_run_metrics
 from .split import get_json
@@ -34,6 +44,7 @@ logger = Logger(service="tiktok-sync", child=True)
 
 SENT_KEYS = [f"{t}_SHA256" for t in ID_TYPES] + ["events", "removed"]
 MIN_AUDIENCE = 1000
+MATCHING = "TikTok matches the ids it receives to its users over up to 48 hours"
 RUNS_INDEX_TTL = 400 * 24 * 3600
 
 
@@ -65,15 +76,17 @@ def _durations(state: dict, started: float | None, report_started: float, now: f
     marks = [("check", (state.get("check") or {}).get("finished_at")),
              ("plan", (state.get("plan") or {}).get("finished_at")),
              ("split", (state.get("merge") or {}).get("finished_at")),
-             ("prepare", (state.get("prepare") or {}).get("finished_at"))]
+             ("prepare", (state.get("prepare") or {}).get("finished_at")),
+             ("diff", (state.get("merge") or {}).get("diff_finished_at"))]
     out: dict[str, float] = {}
     last = started
     for name, at in marks:
         if at and last:
             out[name] = round(max(0.0, at - last), 3)
             last = at
-    if (state.get("prepare") or {}).get("finished_at") and state.get("merge", {}).get("partitions"):
-        out["send"] = round(max(0.0, report_started - state["prepare"]["finished_at"]), 3)
+    send_from = (state.get("merge") or {}).get("diff_finished_at") or (state.get("prepare") or {}).get("finished_at")
+    if send_from and (state.get("merge") or {}).get("partitions"):
+        out["send"] = round(max(0.0, report_started - send_from), 3)
     out["report"] = round(max(0.0, now - report_started), 3)
     if started:
         out["total"] = round(max(0.0, now - started), 3)
@@ -81,9 +94,10 @@ def _durations(state: dict, started: float | None, report_started: float, now: f
 
 
 def build_report(state: dict, *, execution: str, started_at: str = "", ledger_table: str = "",
-                 now: float | None = None) -> dict:
+                 now: float | None = None, client_factory: Callable[[Destination], Any] | None = None) -> dict:
     """The report for a finished execution, from the state machine's state (check, plan, merge,
-    prepare, error) and the partitions' results."""
+    prepare, error) and the partitions' results. With `client_factory`, an audience's size is read
+    back from TikTok."""
     report_started = time.time()
     plan = state.get("plan") or {}
     merge = state.get("merge") or {}
@@ -137,6 +151,8 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
                               "size": prepare.get("size"), "created": bool(prepare.get("created")),
                               "mode": dest_cfg.get("mode"), "advertiser_ids": dest_cfg.get("advertiser_ids"),
                               "shared_with": list(dest_cfg.get("advertiser_ids") or [])[1:]}
+    if isinstance(merge.get("diff"), dict):
+        report["diff"] = merge["diff"]
     if kind and kind != "audience":
         report["events"] = {"by_name": {}, "value": {}, "event_source": dest_cfg.get("event_source"),
                             "event_source_id": dest_cfg.get("pixel_code") or dest_cfg.get("app_id")
@@ -172,6 +188,8 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
         if report["errors"] and "error" not in report:
             first = report["errors"][0]
             report["error"] = {k: first[k] for k in ("name", "error", "message", "action") if k in first}
+    if kind == "audience" and client_factory is not None and dest_cfg and report.get("audience", {}).get("id"):
+        _read_size(report, dest_cfg, client_factory, ledger_table, execution)
     if ledger_table:
         for k, v in runs.read_api_counts(ledger_table, execution).items():
             if k in report["api"] or v:
@@ -179,6 +197,9 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
     report["rejected_by_reason"] = dict(sorted((k, v) for k, v in report["rejected_by_reason"].items() if v))
     if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL"):
         _audience_warnings(report, prepare)
+    if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL", "DRY_RUN") and "audience" in report:
+        if report["audience"].get("id") and report["audience"].get("size") is None:
+            report["warnings"].append(f"TikTok reports no size for the audience yet: {MATCHING}")
     if rows["read"] != rows["sent"] + rows["rejected"] + rows["skipped"] + rows["failed"]:
         report["warnings"].append("row counts do not add up: read != sent + rejected + skipped + failed")
     now = time.time() if now is None else now
@@ -207,8 +228,11 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
             rows[key] += r.get(key, 0)
         for reason, n in res.get("rejected_by_reason", {}).items():
             report["rejected_by_reason"][reason] = report["rejected_by_reason"].get(reason, 0) + n
-        if r.get("skipped"):
-            report["skipped_by_reason"]["already_sent"] = report["skipped_by_reason"].get("already_sent", 0) + r["skipped"]
+        reasons = res.get("skipped_by_reason")
+        if reasons is None:  # a result written before skips had reasons: all were already sent
+            reasons = {"already_sent": r.get("skipped", 0)} if r.get("skipped") else {}
+        for reason, n in reasons.items():
+            report["skipped_by_reason"][reason] = report["skipped_by_reason"].get(reason, 0) + n
         for key, n in res.get("sent", {}).items():
             kind, _, name = key.partition(":")
             if name and kind in ("name", "value"):  # the events block: events per name, value per currency
@@ -228,13 +252,45 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
             report["errors"].append({"partition": number, **err})
         else:
             report["partitions"]["succeeded"] += 1
+    unchanged = int((merge.get("mirror") or {}).get("unchanged_rows", 0))
+    if unchanged:  # mirror: partitions where nothing changed were not sent; their rows are all unchanged
+        rows["skipped"] += unchanged
+        report["skipped_by_reason"]["unchanged"] = report["skipped_by_reason"].get("unchanged", 0) + unchanged
     if timeline:
         first = min(timeline)
         report["timeline"] = [[m - first, n] for m, n in sorted(timeline.items())]
         report["timeline_start"] = first
 
 
+def _read_size(report: dict, dest_cfg: dict, client_factory: Callable[[Destination], Any], ledger_table: str,
+               execution: str) -> None:
+    """TikTok's own count of the audience into `audience.size` (None: none reported yet). Never raises."""
+    client = None
+    try:
+        dest = Destination.from_dict(dest_cfg)
+        client = client_factory(dest)
+        report["audience"]["size"] = audience_size(client, dest.advertiser_ids[0], str(report["audience"]["id"]))
+    except (TikTokSyncError, ClientError, OSError, ValueError, KeyError) as exc:
+        name = type(exc).__name__
+        message = getattr(exc, "message", None) or str(exc)
+        report["warnings"].append(f"could not read the audience's size from TikTok ({name}: {message[:200]}); "
+                                  "the run's outcome is unaffected")
+    finally:
+        if client is not None and ledger_table:
+            try:
+                runs.add_api_counts(ledger_table, execution, client.stats.to_dict())
+            except ClientError:
+                pass
+
+
 def _audience_warnings(report: dict, prepare: dict) -> None:
+    size = report.get("audience", {}).get("size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        if size < MIN_AUDIENCE:
+            report["warnings"].append(
+                f"TikTok reports {size:,} matched member(s) for the audience: ad groups can target it from "
+                f"{MIN_AUDIENCE:,}. {MATCHING}, so the count may still grow")
+        return
     if report.get("audience", {}).get("mode") == "remove":
         return
     added = report["rows"]["sent"]
@@ -252,12 +308,15 @@ def _audience_warnings(report: dict, prepare: dict) -> None:
 
 
 def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str = "", metrics: Any = None,
-           notify_on: str = "FAILURES", now: float | None = None) -> dict:
+           notify_on: str = "FAILURES", now: float | None = None,
+           client_factory: Callable[[Destination], Any] | None = None) -> dict:
     """Input: {"state": <the execution state>, "execution", "started_at"}. Writes and announces the report."""
     state = event.get("state") or {}
     execution = event.get("execution", "")
     report = build_report(state, execution=execution, started_at=event.get("started_at", ""),
-                          ledger_table=ledger_table, now=now)
+                          ledger_table=ledger_table, now=now, client_factory=client_factory)
+    if ledger_table:
+        _finish_mirror(state, report, ledger_table, execution)
     destination = report["destination"] or "unknown"
     prefix = (state.get("plan") or {}).get("run", {}).get("prefix") or runs.run_prefix(destination, report["run_id"])
     own = runs.execution_prefix(prefix, execution)
@@ -292,6 +351,27 @@ def finish(event: dict, *, bucket: str, ledger_table: str = "", topic_arn: str =
     return {"status": report["status"], "report_key": prefix + "report.json", "rows": report["rows"],
             "run_id": report["run_id"], "error": error.get("name") or default,
             "cause": f"{error.get('message') or report['status']} (report: s3://{bucket}/{prefix}report.json)"[:1000]}
+
+
+def _finish_mirror(state: dict, report: dict, table: str, execution: str) -> None:
+    """A mirror run's end: the snapshot's new size, and the destination's mirror lock released."""
+    run = (state.get("plan") or {}).get("run") or {}
+    dest = run.get("destination") or {}
+    if dest.get("type") != "audience" or dest.get("mode") != "mirror" or run.get("dry_run"):
+        return
+    merge, prepare = state.get("merge") or {}, state.get("prepare") or {}
+    sid = (prepare.get("snapshot") or {}).get("id")
+    try:
+        if sid and merge.get("diff") is not None and report["status"] in ("SUCCEEDED", "PARTIAL"):
+            # What this execution's senders had TikTok accept (ids an earlier execution of a resumed run
+            # got accepted are not in it): the size the next run's partitions are cut for.
+            sent = report["sent"]
+            added = sum(int(sent.get(f"{t}_SHA256", 0)) for t in ID_TYPES)
+            total = int((merge.get("mirror") or {}).get("snapshot_ids", 0)) + added - int(sent.get("removed", 0))
+            snapshots.set_total(table, dest["name"], sid, total)
+        snapshots.release_lock(table, dest["name"], run.get("run_id", ""), run.get("execution") or execution)
+    except ClientError as exc:  # the lock's lease and the next run's check of its holder free it anyway
+        logger.warning("Could not finish the mirror run's bookkeeping", extra={"error": str(exc)})
 
 
 def _index(table: str, report: dict) -> None:

@@ -5,7 +5,9 @@ ledger can tell which were already accepted: those are not sent again (a Step Fu
 a resumed run). Rows end in exactly one place:
 
 * `sent` — in a batch TikTok accepted during this execution;
-* `skipped` (`already_sent`) — in a batch an earlier execution of the same run already delivered;
+* `skipped` (`already_sent`) — in a batch an earlier execution of the same run already delivered, or
+  (events, `dedupe_across_runs`) an event an earlier run delivered within TikTok's 28 days;
+* `skipped` (`unchanged`) — mirror: the row's home id is in the snapshot already (nothing to send);
 * `rejected` — TikTok refused the record itself (isolated by bisecting), reason `rejected_by_api`;
 * `failed` — the partition gave up (retries exhausted, credentials, permission): see `record_failure`.
 
@@ -13,11 +15,21 @@ Every invocation adds its TikTok request counts to the execution's totals before
 raises (the report counts every attempt). The result is written to
 `executions/<execution>/results/partition-NNNNN.json` where the report step reads it, and a small
 summary is returned to the state machine.
+
+Mirror partitions (`MirrorJob`) send their diff with the snapshot (`pipeline/diff.py`): deletes, then
+adds (a removed customer leaves the audience first: removals are often consent), one id type per
+request. When the partition is done — or has failed for good — its snapshot shard becomes the old ids
+− the deletes TikTok accepted + the adds TikTok accepted (`state/snapshots.py`).
+
+Events of a destination with `dedupe_across_runs` skip what the cross-run event ledger
+(`state/event_ledger.py`) says an earlier run delivered; the skip set is decided once per (run,
+partition) and kept next to the parts, so the batches stay the same on every retry and resume.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -32,13 +44,14 @@ from ..errors import PartTimeoutError, TikTokSyncError
 from ..intake.rejects import RejectsWriter
 from ..partitions.keys import split_ref
 from ..partitions.parts import read_partition
-from ..state import runs
+from ..state import runs, snapshots
+from ..state.event_ledger import EventLedger, event_digest
 from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
 from ..tiktok.event_grouping import event_batches, gc_paused, group_events, summarize
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
-from .split import get_json, partition_sources_of
+from .split import get_json, partition_sources_of, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
 STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included) and the result write
@@ -63,6 +76,12 @@ class PartTally:
     batches_sent: int = 0
     batches_skipped: int = 0
     timeline: dict[int, int] = field(default_factory=dict)  # minute (epoch seconds) → rows delivered
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, rows: int) -> None:
+        if rows:
+            self.skipped += rows
+            self.skipped_by_reason[reason] = self.skipped_by_reason.get(reason, 0) + rows
 
     def add_batch(self, rec: BatchRecord, refs: list[int], *, ours: bool) -> None:
         rejected = len({ref for ref, _ in rec.rejected})
@@ -75,7 +94,7 @@ class PartTally:
             minute = int(time.time()) // 60 * 60
             self.timeline[minute] = self.timeline.get(minute, 0) + delivered
         else:
-            self.skipped += delivered
+            self.skip("already_sent", delivered)
             self.batches_skipped += 1
         self.rejected += rejected
         self.rejects.extend(rec.rejected)
@@ -98,9 +117,19 @@ class PartitionJob:
         self.table = ledger_table
         self.ledger = Ledger(ledger_table, self.run["run_id"], self.number)
         self.client_factory = client_factory
-        with gc_paused():  # a whole partition of small objects: the cyclic collector would rescan it again and again
-            self.rows = list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
+        self.rows = self._load()
         self.warnings: list[str] = []
+        self.extra: dict[str, Any] = {}  # more fields for the result
+
+    def _load(self) -> list:
+        with gc_paused():  # a whole partition of small objects: the cyclic collector would rescan it again and again
+            return list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
+
+    def new_tally(self) -> PartTally:
+        return PartTally(rows=len(self.rows))
+
+    def finish(self, tally: PartTally, *, failed: bool) -> None:
+        """After the last batch (or the failure): what else the partition must do before its result."""
 
     def _piece_recorder(self, batch: Batch) -> Callable[[list[int]], None]:
         """`on_accepted` for bisecting: each accepted piece of a refused batch goes to the ledger at once."""
@@ -123,12 +152,13 @@ class PartitionJob:
     def deliver(self, remaining_ms: Callable[[], int] | None = None) -> dict:
         """Send the partition's batches not in the ledger. `remaining_ms` (the Lambda context's) lets it
         stop before the Lambda timeout with PartTimeoutError; the state machine's Retry continues."""
-        tally = PartTally(rows=len(self.rows))
+        batches = self.batches()
+        tally = self.new_tally()
         known = self.ledger.state()
         client = None
         resent = 0
         try:
-            for batch in self.batches():
+            for batch in batches:
                 st = known.get(batch.number) or BatchState()
                 rec = st.record
                 if rec is None:
@@ -148,18 +178,21 @@ class PartitionJob:
             counts = dict(client.stats.to_dict()) if client is not None else {}
             counts["resent"] = int(counts.get("resent", 0) or 0) + resent
             runs.add_api_counts(self.table, self.execution, counts)
+        self.finish(tally, failed=False)
         return self._write_result(tally, error=None)
 
     def record_failure(self, error: dict) -> dict:
         """After retries ran out: rows of batches not in the ledger are failed, with the error."""
-        tally = PartTally(rows=len(self.rows))
+        batches = self.batches()
+        tally = self.new_tally()
         done = self.ledger.done()
-        for batch in self.batches():
+        for batch in batches:
             rec = done.get(batch.number)
             if rec is None:
                 tally.failed += len(batch.refs)
             else:
                 tally.add_batch(rec, batch.refs, ours=rec.execution == self.execution)
+        self.finish(tally, failed=True)
         return self._write_result(tally, error=error)
 
     def _file_names(self) -> list[str]:
@@ -187,11 +220,13 @@ class PartitionJob:
                      "failed": tally.failed},
             "sent": tally.ids,
             "rejected_by_reason": {reasons.REJECTED_BY_API: tally.rejected} if tally.rejected else {},
+            "skipped_by_reason": dict(sorted(tally.skipped_by_reason.items())),
             "rejects_key": rejects_key,
             "batches": {"sent": tally.batches_sent, "skipped": tally.batches_skipped},
             "timeline": {str(k): v for k, v in sorted(tally.timeline.items())},
             "warnings": self.warnings,
             "execution": self.execution,
+            **self.extra,
         }
         if error:
             result["error"] = error
@@ -283,6 +318,100 @@ class AudienceJob(PartitionJob):
                            rejected=sorted(rejected.items()), requests=outcome.requests)
 
 
+class MirrorJob(PartitionJob):
+    """A mirror destination's partition: its diff with the snapshot (deletes, then adds), then its new
+    snapshot shard. Rows are accounted by their home id (see `pipeline/diff.py`)."""
+
+    kind = "audience"
+
+    def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
+        super().__init__(event, client_factory, ledger_table)
+        self.audience_id = self.prepare.get("audience_id")
+        if not self.audience_id:
+            raise TikTokSyncError("no audience id from the prepare step")
+        limits = self.run.get("limits", {})
+        self.max_users = int(limits.get("mapping_max_users", 1000))
+        self.max_bytes = int(limits.get("mapping_max_bytes", 1_000_000))
+        self.base = snapshots.Base.from_dict(self.diff["base"])
+        # The batch ledger of this diff: a resume that diffs again (some shards changed) starts a new one.
+        self.ledger = Ledger(ledger_table, f"{self.run['run_id']}~{self.diff['diff_id']}", self.number)
+        self._batches: list[Batch] | None = None
+
+    def _load(self) -> list:
+        with gc_paused():
+            self.diff = get_json(self.bucket, self.item["diff_key"])
+        if self.diff is None:
+            raise TikTokSyncError(f"partition {self.number}: its comparison with the snapshot is missing "
+                                  f"({self.item['diff_key']})", action="Resume the run.")
+        return []
+
+    def new_tally(self) -> PartTally:
+        tally = PartTally(rows=int(self.diff["rows"]))
+        tally.skip("unchanged", int(self.diff["unchanged_rows"]))
+        return tally
+
+    def batches(self) -> list[Batch]:
+        """Deletes, then adds; one id type per request; deterministic for a given diff."""
+        if self._batches is not None:
+            return self._batches
+        out: list[Batch] = []
+        for action in ("delete", "add"):
+            for code, group in itertools.groupby(self.diff[action], key=lambda e: e[0]):
+                entries = list(group)
+                users = [[e[1]] for e in entries]
+                for r in mapping_batches(users, max_users=self.max_users, max_bytes=self.max_bytes,
+                                         audience_ids=[self.audience_id]):
+                    chunk = entries[r.start:r.stop]
+                    refs = [ref for e in chunk for ref in (e[2] if action == "add" else ())]
+                    out.append(Batch(len(out) + 1, refs, (action, snapshots.SCHEMAS[code], chunk)))
+        self._batches = out
+        return out
+
+    def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
+        action, schema, chunk = batch.payload
+        outcome = map_users(client, advertiser_ids=list(self.dest.advertiser_ids), audience_ids=[self.audience_id],
+                            action=action, id_schema=[schema], users=[[e[1]] for e in chunk],
+                            skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
+        accepted = set(outcome.accepted) | set(outcome.skipped)
+        refused = sorted({i for i, _ in outcome.rejected} - accepted)
+        refs = [e[2] if action == "add" else [] for e in chunk]
+        rejected = sorted((ref, message) for i, message in outcome.rejected if i not in accepted for ref in refs[i])
+        ids = {"removed": len(accepted)} if action == "delete" else {schema: len(accepted)}
+        return BatchRecord(batch=batch.number, execution="", rows_sent=sum(len(refs[i]) for i in accepted),
+                           ids=ids, rejected=rejected, requests=outcome.requests, refused=refused)
+
+    def finish(self, tally: PartTally, *, failed: bool) -> None:
+        """The partition's snapshot shard: old ids − accepted deletes + accepted adds (the ledger's word,
+        pieces of unfinished batches included), written when it changed."""
+        known = self.ledger.state()
+        old = snapshots.read(self.bucket, self.base)
+        new = set(old)
+        refused_deletes = 0
+        for batch in self.batches():
+            st = known.get(batch.number)
+            if st is None:
+                continue
+            action, _, chunk = batch.payload
+            if st.record is not None:
+                accepted = set(range(len(chunk))).difference(st.record.refused)
+                if action == "delete":
+                    refused_deletes += len(st.record.refused)
+            else:
+                accepted = set(st.accepted)
+            recs = [snapshots.record(chunk[i][0], chunk[i][1]) for i in accepted]
+            if action == "delete":
+                new.difference_update(recs)
+            else:
+                new.update(recs)
+        self.extra["snapshot"] = {"id": self.base.sid, "base": len(old), "count": len(new), "changed": new != old}
+        if new != old:
+            snapshots.commit(self.table, self.bucket, self.dest.name, self.base, new, self.diff["diff_id"],
+                             self.run["run_id"])
+        if refused_deletes:
+            self.warnings.append(f"TikTok refused to delete {refused_deletes} id(s); they stay in the snapshot and "
+                                 "the next run tries again")
+
+
 # --- events ----------------------------------------------------------------------------------------
 
 
@@ -293,21 +422,62 @@ class EventsJob(PartitionJob):
     kind = "offline_events"
     kinds = ("offline_events", "web_events", "app_events", "order_status")
 
+    def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
+        super().__init__(event, client_factory, ledger_table)
+        self.sent_before = EventLedger(ledger_table, self.run["run_id"]) if self.dest.dedupe_across_runs else None
+        self.already_sent_rows = 0
+
+    def new_tally(self) -> PartTally:
+        tally = PartTally(rows=len(self.rows))
+        tally.skip("already_sent", self.already_sent_rows)
+        return tally
+
     def batches(self) -> list[Batch]:
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
         groups, self.warnings = group_events(self.rows, self.dest)
+        groups = self._without_sent_before(groups)
         out: list[Batch] = []
         for source_id, chunk in event_batches(groups, max_events):
             refs = [ref for ev in chunk for ref in ev.refs]
             out.append(Batch(len(out) + 1, refs, (source_id, chunk)))
         return out
 
+    def _without_sent_before(self, groups: list) -> list:
+        """Drop the events an earlier run delivered (the cross-run event ledger). Decided once per (run,
+        partition) and kept (`skips/partition-NNNNN.json`, also when dedupe_across_runs is off): later
+        attempts get the same batches whatever the ledger (or the setting) says by then."""
+        key = f"{self.prefix}skips/partition-{self.number:05d}.json"
+        kept = get_json(self.bucket, key)
+        if kept is None:
+            found: set[str] = set()
+            if self.sent_before is not None:
+                digests = [event_digest(self.dest, g.source_id, ev.body) for g in groups for ev in g.events]
+                found = self.sent_before.sent_before(digests)
+            kept = {"already_sent": sorted(found), "dedupe_across_runs": self.sent_before is not None,
+                    "decided_at": int(time.time())}
+            put_json(self.bucket, key, kept, work=True)
+        skip = set(kept["already_sent"])
+        self.already_sent_rows = 0
+        if not skip:
+            return groups
+        for g in groups:
+            keep = []
+            for ev in g.events:
+                if event_digest(self.dest, g.source_id, ev.body) in skip:
+                    self.already_sent_rows += len(ev.refs)
+                else:
+                    keep.append(ev)
+            g.events = keep
+        return [g for g in groups if g.events]
+
     def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
         source_id, chunk = batch.payload
         outcome = send_event_batch(client, self.dest, source_id, [ev.body for ev in chunk],
                                    skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
         accepted = list(outcome.accepted) + list(outcome.skipped)
+        if self.sent_before is not None:  # right after TikTok accepted them: later runs skip these events
+            self.sent_before.record([event_digest(self.dest, source_id, chunk[i].body) for i in accepted])
         rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].refs]
         sent_rows = sum(len(chunk[i].refs) for i in accepted)
         summary = summarize([chunk[i].body for i in accepted])
@@ -338,7 +508,8 @@ def _send(job_class: type[PartitionJob], event: dict, ledger_table: str, client_
 def send_audience_partition(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],
                             remaining_ms: Callable[[], int] | None = None) -> dict:
     """The audience sender's one call: deliver the partition, or (action record_failure) record it failed."""
-    return _send(AudienceJob, event, ledger_table, client_factory, remaining_ms)
+    mirror = event["run"].get("destination", {}).get("mode") == "mirror"
+    return _send(MirrorJob if mirror else AudienceJob, event, ledger_table, client_factory, remaining_ms)
 
 
 def send_events_partition(event: dict, *, ledger_table: str, client_factory: Callable[[Destination], Any],

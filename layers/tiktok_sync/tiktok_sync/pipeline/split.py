@@ -41,9 +41,11 @@ from ..partitions.parts import (
     audience_line,
     event_line,
     home_hash,
+    mirror_lines,
     partition_sources,
 )
 from ..state import runs
+from ..state.snapshots import TYPE_CODES
 from .catch import error_dict, error_from_catch
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -96,16 +98,26 @@ def _open_piece(piece: dict) -> QueryResultReader:
 
 
 class _Partitioner:
-    """Where a valid record goes, and its part line."""
+    """Where a valid record goes, and its part line(s): audience rows by their home id (sent as whole
+    rows), a mirror destination's ids each by its own hash (a diff is local to a partition), events
+    by event key."""
 
     def __init__(self, dest: Destination, bits: int) -> None:
         self.bits = bits
         self.audience = dest.type == "audience"
+        self.mirror = self.audience and dest.mode == "mirror"
+        self.codes = [TYPE_CODES[s] for s in dest.id_schema]
 
     def __call__(self, ref: int, record: Any) -> tuple[int, str]:
         if self.audience:
             return keys.of_hash(home_hash(record), self.bits), audience_line(ref, record)
         return keys.of_key(event_key(record), self.bits), event_line(ref, record)
+
+    def lines(self, ref: int, record: Any) -> Any:
+        """Every (partition, line) of a record (several for a mirror row: one per id)."""
+        if self.mirror:
+            return mirror_lines(ref, record, self.codes, self.bits)
+        return (self(ref, record),)
 
 
 def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -> dict:
@@ -133,9 +145,14 @@ def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -
             add = writer.add
             base = file_index << keys.LINE_BITS
             n = 0
+            lines = partition.lines if partition.mirror else None
             for line, record in scan:
-                p, text = partition(base | line, record)
-                add(p, text)
+                if lines is None:
+                    p, text = partition(base | line, record)
+                    add(p, text)
+                else:
+                    for p, text in lines(base | line, record):
+                        add(p, text)
                 n += 1
                 if remaining_ms is not None and not n & 0x3FFF and remaining_ms() < STOP_BEFORE_TIMEOUT_MS:
                     raise FileTooLargeError(
@@ -247,7 +264,9 @@ def merge(event: dict) -> dict:
         out["error"] = error_dict(exc)
         out["finished_at"] = time.time()
         return out
-    items = _partition_items(bucket, prefix, parts)
+    # A mirror run compares every partition with the snapshot, also those without a row (deletes only).
+    every = 1 << int(run["partition_bits"]) if dest.type == "audience" and dest.mode == "mirror" else None
+    items = _partition_items(bucket, prefix, parts, every)
     out["partitions"] = len(items)
     if items:
         key = f"{prefix}partitions.json"
@@ -258,8 +277,8 @@ def merge(event: dict) -> dict:
     return out
 
 
-def _partition_items(bucket: str, prefix: str, parts: list[PieceParts]) -> list[dict]:
-    numbers = sorted({p for piece in parts for p in piece.index})
+def _partition_items(bucket: str, prefix: str, parts: list[PieceParts], every: int | None = None) -> list[dict]:
+    numbers = list(range(every)) if every is not None else sorted({p for piece in parts for p in piece.index})
     items = []
     for p in numbers:
         sources = partition_sources(parts, p)

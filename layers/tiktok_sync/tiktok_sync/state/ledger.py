@@ -40,6 +40,7 @@ class BatchRecord:
     ids: dict[str, int] = field(default_factory=dict)  # EMAIL_SHA256 → n, events → n, removed → n
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row ref, TikTok's message)
     requests: int = 0
+    refused: list[int] = field(default_factory=list)  # indexes in the batch TikTok refused (mirror batches)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Ledger:
                     batch=int(number), execution=item.get("execution", {}).get("S", ""),
                     rows_sent=body["rows_sent"], ids=body.get("ids", {}),
                     rejected=[(int(ref), body["messages"][i]) for ref, i in body.get("rejected", [])],
-                    requests=body.get("requests", 0))
+                    requests=body.get("requests", 0), refused=list(body.get("refused", [])))
             elif tag == "intent":
                 st.intended = True
             elif tag.startswith("p"):
@@ -117,6 +118,8 @@ class Ledger:
         rejected = [[ref, messages.setdefault(msg[:300], len(messages))] for ref, msg in rec.rejected]
         body = {"rows_sent": rec.rows_sent, "ids": rec.ids, "requests": rec.requests,
                 "messages": list(messages), "rejected": rejected}
+        if rec.refused:
+            body["refused"] = sorted(rec.refused)
         stored = self._put(f"{rec.batch:06d}", {"execution": {"S": rec.execution},
                                                 "outcome": {"S": json.dumps(body, separators=(",", ":"))}},
                            conditional=True)
