@@ -1,6 +1,6 @@
 """`tiktok-sync`: the command line (DESIGN §7, a contract).
 
-    tiktok-sync validate FILE --config DESTINATIONS.json --destination NAME [--report OUT.json] [--rejects OUT.csv]
+    tiktok-sync validate FILE|DIR… --config DESTINATIONS.json --destination NAME [--report OUT.json] [--rejects OUT.csv]
     tiktok-sync run FILE|DIR… --config … --destination … [--secrets S.json] [--tiktok-url URL] [--report OUT.json]
                     [--dry-run] [--allow-deletes] [--force] [--state DIR] [--param NAME=VALUE …]
     tiktok-sync runs [--state DIR | --aws [--stack NAME] [--region R]] [--destination NAME] [--limit N]
@@ -65,6 +65,7 @@ class ReportWriteError(Exception):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Each file (a directory: its data files) checked offline, as the split would read it; then the totals."""
     from tiktok_sync.config.destinations import load_destinations
     from tiktok_sync.errors import BadFileError, ConfigError
     from tiktok_sync.intake.rejects import RejectsWriter
@@ -72,7 +73,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     try:
         dest = load_destinations(args.config).get(args.destination)
-    except ConfigError as exc:
+        files = expand_paths(args.files)
+    except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -80,29 +82,50 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: {args.rejects}: cannot write the rejects file ({exc.strerror})", file=sys.stderr)
         return EXIT_USAGE
+    sink = RejectsWriter(rejects_fh) if rejects_fh else None
+    results, failed = [], 0
     try:
-        sink = RejectsWriter(rejects_fh) if rejects_fh else None
-        summary = validate_local_file(args.file, dest, on_reject=sink)
-    except BadFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if args.report:
-            _write_json(args.report, {"file": args.file, "destination": dest.name, "type": dest.type,
-                                      "status": "FAILED", "error": exc.to_dict(),
-                                      "rows": {"read": 0, "valid": 0, "sent": 0, "rejected": 0, "skipped": 0,
-                                               "failed": 0},
-                                      "rejected_by_reason": {}})
-        return EXIT_FAILED
+        for path in files:
+            if sink is not None:
+                sink.file = path
+            try:
+                summary = validate_local_file(path, dest, on_reject=sink)
+            except BadFileError as exc:
+                failed += 1
+                print(f"error: {exc}", file=sys.stderr)
+                results.append({"file": path, "status": "FAILED", "error": exc.to_dict(),
+                                "rows": {"read": 0, "valid": 0, "rejected": 0}, "rejected_by_reason": {}})
+                continue
+            results.append(summary)
+            columns = "; ".join(f"{field} <- {', '.join(names)}" for field, names in summary["columns"].items())
+            print(f"File:           {path} ({summary['delimiter']}-delimited)")
+            if len(results) == 1:
+                print(f"Destination:    {dest.name} ({dest.type}, preset {dest.preset})")
+            print(f"Columns used:   {columns}")
+            _print_counts(summary)
     finally:
         if rejects_fh:
             rejects_fh.close()
-    columns = "; ".join(f"{field} <- {', '.join(names)}" for field, names in summary["columns"].items())
-    print(f"File:           {args.file} ({summary['delimiter']}-delimited)")
-    print(f"Destination:    {dest.name} ({dest.type}, preset {dest.preset})")
-    print(f"Columns used:   {columns}")
-    _print_counts(summary)
+    total = _validation_total(dest, results)
+    if len(files) > 1:
+        print(f"All {len(files)} files ({failed} refused):")
+        _print_counts(total)
     if args.report:
-        _write_json(args.report, summary)
-    return EXIT_OK
+        _write_json(args.report, total if len(files) > 1 else results[0])
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _validation_total(dest, results: list[dict]) -> dict:
+    from collections import Counter
+
+    rows, reasons, dropped = Counter(), Counter(), Counter()
+    for r in results:
+        rows.update({k: v for k, v in r["rows"].items() if isinstance(v, int)})
+        reasons.update(r.get("rejected_by_reason", {}))
+        dropped.update(r.get("dropped_identifiers", {}))
+    return {"destination": dest.name, "type": dest.type, "files": results,
+            "rows": {k: rows.get(k, 0) for k in ("read", "valid", "sent", "rejected", "skipped", "failed")},
+            "rejected_by_reason": dict(sorted(reasons.items())), "dropped_identifiers": dict(sorted(dropped.items()))}
 
 
 def _load_secrets(path: str | None) -> dict | None:
@@ -275,12 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tiktok-sync", description="Sync S3 query results to TikTok Ads Manager.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="check a file offline: header, per-row reasons, counts (no network)")
-    p.add_argument("file")
+    p = sub.add_parser("validate", help="check files offline: header, per-row reasons, counts (no network)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files, or directories standing for their data files")
     p.add_argument("--config", required=True, help="destinations file (JSON)")
     p.add_argument("--destination", required=True, help="destination name in the destinations file")
     p.add_argument("--report", help="write the counts as JSON (the run report's rows / rejected_by_reason keys)")
-    p.add_argument("--rejects", help="write one CSV line per rejected row (row, reason, column, detail)")
+    p.add_argument("--rejects", help="write one CSV line per rejected row (file, row, reason, column, detail)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run the real pipeline end to end on emulated AWS (and the local TikTok simulator)")

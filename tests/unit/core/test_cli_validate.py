@@ -78,7 +78,7 @@ def test_validate_unknown_destination(capsys, samples):
 def test_validate_missing_file(capsys, samples):
     code, out, err = run(["validate", "/nonexistent.csv", "--config", str(samples / "destinations.json"),
                           "--destination", "vip-audience"], capsys)
-    assert code == 1 and "cannot open" in err
+    assert code == 2 and "no such file" in err
 
 
 @pytest.mark.parametrize("flag", ["--report", "--rejects"])
@@ -87,3 +87,31 @@ def test_validate_unwritable_output_is_a_clear_error(samples, capsys, flag):
                           str(samples / "destinations.json"), "--destination", "vip-audience",
                           flag, "/nonexistent/dir/out"], capsys)
     assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_validate_several_files_and_a_directory(capsys, tmp_path):
+    """validate FILE|DIR…: each file as the split reads it (a header-less export too), then the totals."""
+    import json
+
+    cfg = tmp_path / "d.json"
+    cfg.write_text(json.dumps({"destinations": {"unload": {
+        "type": "audience", "advertiser_ids": ["7000000000000000001"], "audience_name": "A",
+        "id_types": ["EMAIL", "PHONE"], "has_header": False, "column_names": ["EMAIL", "PHONE"]}}}))
+    folder = tmp_path / "unload"
+    folder.mkdir()
+    (folder / "0000_part_00").write_text("a@example.com|2065550101\nnot-an-email|\n")
+    (folder / "0001_part_00").write_text("b@example.com|\n")
+    (folder / "manifest").write_text("{}")
+    (folder / "_SUCCESS").write_text("")
+    report = tmp_path / "r.json"
+    code, out, err = run(["validate", str(folder), "--config", str(cfg), "--destination", "unload",
+                          "--report", str(report), "--rejects", str(tmp_path / "rej.csv")], capsys)
+    assert code == 0, err
+    total = json.loads(report.read_text())
+    assert total["rows"]["read"] == 3 and total["rows"]["rejected"] == 1 and len(total["files"]) == 2
+    assert "All 2 files" in out and "a@example.com" not in out
+    import csv
+
+    rows = list(csv.reader((tmp_path / "rej.csv").open()))
+    assert rows[0] == ["file", "row", "reason", "column", "detail"]
+    assert rows[1][:4] == [str(folder / "0000_part_00"), "2", "invalid_email", "EMAIL"] and rows[1][4]

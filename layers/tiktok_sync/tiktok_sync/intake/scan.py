@@ -123,7 +123,8 @@ def validate_local_file(path: str, dest: Destination, *, now: int | None = None,
     """
     from .reader import open_local
 
-    reader = open_local(path)
+    options = {} if dest.has_header else {"has_header": False, "column_names": list(dest.column_names)}
+    reader = open_local(path, **options)
     try:
         scan = FileScan(reader, dest, now=now, on_reject=on_reject)
         stats = scan.run()
