@@ -173,3 +173,24 @@ def test_the_simulator_keeps_its_state_with_the_run_state(files, tmp_path, capsy
     assert second["audience"]["id"] == first["audience"]["id"]
     assert (tmp_path / "st" / "simulator.json").exists()
     capsys.readouterr()
+
+
+def test_a_mirror_destination_sends_only_the_difference_on_the_next_run(tmp_path, capsys):
+    """Two `run`s sharing --state behave like two runs in AWS: the second mirror run sends the diff."""
+    cfg = tmp_path / "d.json"
+    cfg.write_text(json.dumps({"destinations": {"list": {
+        "type": "audience", "advertiser_ids": [DEMO.advertiser_id], "audience_name": "Mirror list",
+        "id_types": ["EMAIL"], "mode": "mirror"}}}))
+    first, second = tmp_path / "w1.csv", tmp_path / "w2.csv"
+    first.write_text("EMAIL\n" + "".join(f"m{i}@example.com\n" for i in range(10)))
+    second.write_text("EMAIL\n" + "".join(f"m{i}@example.com\n" for i in range(2, 12)))
+    args = ["--config", str(cfg), "--destination", "list", "--state", "st", "--report", str(tmp_path / "r.json")]
+    assert main(["run", str(first), *args]) == 0
+    one = json.loads((tmp_path / "r.json").read_text())
+    assert main(["run", str(second), *args]) == 0
+    two = json.loads((tmp_path / "r.json").read_text())
+    assert one["diff"]["add"] == 10 and one["diff"]["delete"] == 0
+    assert (two["diff"]["add"], two["diff"]["delete"], two["diff"]["unchanged"]) == (2, 2, 8)
+    assert two["rows"] == {"read": 10, "sent": 2, "rejected": 0, "skipped": 8, "failed": 0}
+    assert two["skipped_by_reason"] == {"unchanged": 8}
+    capsys.readouterr()

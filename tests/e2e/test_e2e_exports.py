@@ -241,3 +241,32 @@ def test_snowflake_and_bigquery_timestamps_and_repeated_order_totals(make_pipeli
     second = int(when.replace(microsecond=0).timestamp())
     assert {events[k]["event_time"] for k in ("O1", "O2", "O3")} == {second}
     assert report["events"]["value"] == {"USD": 347.1}
+
+
+def test_a_resumed_run_reuses_its_finished_pieces(make_pipeline, sim, tmp_path):
+    """Issue 8 item 5: the resume of a PARTIAL run does not split its files again."""
+    path = tmp_path / "many.csv"
+    path.write_bytes(quoted_newline_file(3_000, seed=5))
+    pipe = make_pipeline(CFG, parameters={"SplitPieceBytes": "16384", "PartSize": "500"})
+    sim.faults.revoke_token_after("sim-access-token", calls=1, path="segment/mapping")
+    first = pipe.run_file(str(path), "vip")
+    assert first["status"] == "PARTIAL", first.get("error")
+    s3 = pipe.aws.client("s3")
+    prefix = f"runs/vip/{first['run_id']}/"
+
+    def pieces():
+        objs = s3.list_objects_v2(Bucket=pipe.bucket, Prefix=prefix + "pieces/")["Contents"]
+        return {o["Key"]: (o["ETag"], o["LastModified"]) for o in objs}
+
+    before = pieces()
+    assert len([k for k in before if k.endswith(".parts")]) > 5
+    sim.add_token("sim-access-token-2", advertiser_ids=[ADV])
+    pipe.aws.client("secretsmanager").put_secret_value(
+        SecretId="tiktok/default", SecretString=json.dumps({"access_token": "sim-access-token-2"}))
+    seen = len(pipe.aws.invocations)
+    again = pipe.run_file(str(path), "vip")  # the same bytes: continue the run
+    assert again["status"] == "SUCCEEDED" and again["run_id"] == first["run_id"] and again["attempt"] == 2
+    assert pieces() == before  # not one piece written again
+    resumed = [i for i in pipe.aws.invocations[seen:] if (i.get("event") or {}).get("action") == "split"]
+    assert resumed and all(i["result"]["status"] == "SPLIT" for i in resumed)  # found done, returned at once
+    assert again["rows"]["sent"] + again["rows"]["skipped"] == first["rows"]["sent"] + first["rows"]["failed"]
