@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from .. import privacy
 from ..errors import BadFileError
 
 
@@ -78,38 +79,24 @@ class ColumnMap:
         return bool(self.positions.get(field))
 
 
-MAX_LISTED = 20  # column names listed in a message
-MAX_NAME = 64  # characters of one name in a message
-
-
 def looks_like_data(header: list[str]) -> bool:
-    """True when a "header" line holds values rather than column names: an email, a number with
-    five or more digits (phones, ids, dates), a hash or a UUID, or a cell far longer than a name."""
-    for cell in header:
-        v = cell.strip()
-        if "@" in v or len(v) > 2 * MAX_NAME or sum(ch.isdigit() for ch in v) >= 5:
-            return True
-        if len(v) >= 16 and not v.lower().strip("0123456789abcdef-"):
-            return True
-    return False
+    """True when a "header" line holds values rather than column names (see `privacy.data_kind`)."""
+    return any(privacy.looks_like_data(cell) for cell in header)
 
 
 def _clip(name: str) -> str:
-    name = name.strip()
-    return repr(name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…")
+    return repr(privacy.clip(name))
 
 
 def describe_header(header: list[str]) -> str:
     """The file's columns for a message: names only and capped, or — when the line looks like
     data — its position and field count only (a header-less file must not put a value in an error)."""
-    if looks_like_data(header):
-        return (f"line 1 has {len(header)} field(s) and looks like data, not column names: for files without "
-                "a header row set \"has_header\": false and \"column_names\" on the destination")
+    problem = privacy.describe_header_problem(header)
+    if problem:
+        return problem
     if not any(h.strip() for h in header):
         return "the file's header names no columns"
-    shown = ", ".join(_clip(h) for h in header[:MAX_LISTED])
-    more = f" … and {len(header) - MAX_LISTED} more" if len(header) > MAX_LISTED else ""
-    return f"columns found: {shown}{more}"
+    return f"columns found: {privacy.describe_columns(header)}"
 
 
 def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], header: list[str],
@@ -123,8 +110,8 @@ def resolve_columns(kind: str, preset: str, overrides: dict[str, list[str]], hea
     absent = [(field, name) for field, names in overrides.items() for name in names
               if name.strip().lower() not in by_lower]
     if absent:
-        listed = "; ".join(f"key 'columns.{field}' names column {_clip(name)}" for field, name in absent[:MAX_LISTED])
-        more = f" (and {len(absent) - MAX_LISTED} more)" if len(absent) > MAX_LISTED else ""
+        listed = "; ".join(f"key 'columns.{field}' names column {_clip(name)}" for field, name in absent[:privacy.MAX_NAMES])
+        more = f" (and {len(absent) - privacy.MAX_NAMES} more)" if len(absent) > privacy.MAX_NAMES else ""
         raise BadFileError(
             f"{file_name}: destination {destination!r}: {listed}{more}, which the file does not have; "
             f"{describe_header(header)}",

@@ -33,14 +33,14 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from ..errors import BadFileError
+from ..privacy import IDENTIFIER_KINDS, data_kind, describe_columns, describe_header_problem, looks_like_data  # noqa: F401 - the reader's API
+from ..privacy import clip as _clip
 from .ranges import IN_QUOTES, RECORD_START, end_state, runaway_field_line
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".psv", ".txt")
 _DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
 _FIELD_LIMIT = 1024 * 1024
-_MAX_NAMES = 20
-_MAX_NAME_CHARS = 64
 _QUOTING_ACTION = ("fix the quoting (a stray or unbalanced double quote), or export with RFC 4180 quoting "
                    "(every quote inside a field doubled)")
 
@@ -110,79 +110,6 @@ class _Tap:
             keep(line)
             yield line
         self.ended[0] = True
-
-
-# --- describing a header without echoing it ------------------------------------------------------
-
-_EMAIL = re.compile(r"\S@\S")
-_HASH = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
-_DEVICE_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_PHONE = re.compile(r"(?:tel:)?\s*\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?|#)\s*\d+)?", re.IGNORECASE)
-_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?|\d{1,2}/\d{1,2}/\d{2,4}(?: .*)?")
-_NUMBER = re.compile(r"[+-]?\d*[.,]\d+|[+-]?\d{5,}")
-_IDENTIFIER_KINDS = ("an email address", "a phone number", "a hashed identifier", "a device id")
-
-
-def data_kind(cell: str) -> str | None:
-    """What a header cell looks like when it looks like a value rather than a column name, else None."""
-    cell = cell.strip()
-    if not cell:
-        return None
-    if _EMAIL.search(cell):
-        return "an email address"
-    if _DEVICE_ID.fullmatch(cell):
-        return "a device id"
-    if _HASH.fullmatch(cell):
-        return "a hashed identifier"
-    if _DATE.fullmatch(cell):
-        return "a date or time"
-    if _PHONE.fullmatch(cell) and sum(ch.isdigit() for ch in cell) >= 7:
-        return "a phone number"
-    if _NUMBER.fullmatch(cell):
-        return "a number"
-    return None
-
-
-def looks_like_data(cell: str) -> bool:
-    """True when a header cell looks like a value (an email, a phone, a hash, a date, a number)."""
-    return data_kind(cell) is not None
-
-
-def describe_header_problem(header: Sequence[str]) -> str:
-    """Why a header line looks like data (or like a semicolon-delimited line), by position and count.
-
-    Returns "" when it looks like a header. Never includes a cell's text, so the sentence can go
-    into an error, a report or a notification (a header-less export's first line is a person).
-    """
-    kinds = [(i, k) for i, cell in enumerate(header, 1) if (k := data_kind(cell))]
-    if kinds:
-        said = [f"field {i} looks like {k}" if n == 0 else f"field {i} like {k}"
-                for n, (i, k) in enumerate(kinds[:5])]
-        if len(kinds) > 5:
-            said.append(f"{len(kinds) - 5:,} more field(s) like values")
-        return (f"the first line has {len(header):,} field(s); {', '.join(said)}: this looks like a header-less "
-                "export — set has_header: false and column_names on the destination, or export a header row")
-    if len(header) == 1 and header[0].count(";"):
-        return (f"the first line looks semicolon-delimited ({header[0].count(';') + 1} names separated by ';'); "
-                "export with comma, tab or pipe as the delimiter")
-    return ""
-
-
-def describe_columns(header: Sequence[str], limit: int = _MAX_NAMES) -> str:
-    """The header's names for a message: at most `limit`, each at most 64 characters, or a count only
-    when the line looks like data."""
-    if not header:
-        return "none"
-    if any(looks_like_data(h) for h in header):
-        return f"{len(header):,} field(s), not listed: the first line looks like data"
-    shown = ", ".join(repr(_clip(h)) for h in header[:limit])
-    if len(header) > limit:
-        shown += f" … and {len(header) - limit:,} more"
-    return shown
-
-
-def _clip(name: str) -> str:
-    return name if len(name) <= _MAX_NAME_CHARS else name[: _MAX_NAME_CHARS - 1] + "…"
 
 
 # --- the reader ----------------------------------------------------------------------------------
@@ -313,7 +240,7 @@ class QueryResultReader:
         if not any(header):
             raise BadFileError(f"{name}: no header row (the first line is blank)")
         kinds = [data_kind(h) for h in header]
-        if any(k in _IDENTIFIER_KINDS for k in kinds):
+        if any(k in IDENTIFIER_KINDS for k in kinds):
             raise BadFileError(f"{name}: {describe_header_problem(header)}")
         if len(header) == 1 and _count_outside_quotes(first_line, ";"):
             raise BadFileError(f"{name}: {describe_header_problem(header)}")
