@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tiktok_sync.errors import TikTokSyncError
+from tiktok_sync.reporting import facts
 from tiktok_sync.reporting.facts import ROW_KEYS, parse_time
 
 DEFAULT_STATE = ".tiktok-sync"
@@ -58,19 +59,13 @@ class RunEntry:
 
 
 def _rows(raw: object) -> dict[str, int]:
+    """The index item's `rows` (a JSON string in DynamoDB, a dict on disk) as the report's counts."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except ValueError:
             raw = {}
-    raw = raw if isinstance(raw, dict) else {}
-    out = {}
-    for key in ROW_KEYS:
-        try:
-            out[key] = int(raw.get(key) or 0)
-        except (TypeError, ValueError):
-            out[key] = 0
-    return out
+    return facts.rows({"rows": raw if isinstance(raw, dict) else {}})
 
 
 def _newest_first(entries: Iterable[RunEntry]) -> list[RunEntry]:

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tiktok_sync import aws
 from tiktok_sync.state import runs
 from tiktok_sync.state.ledger import BatchRecord, Ledger
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def table():
-    with mock_aws():
-        aws.reset()
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="ledger", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-        yield "ledger"
-        aws.reset()
 
 
 def test_ledger_keeps_the_first_record_of_a_batch(table):

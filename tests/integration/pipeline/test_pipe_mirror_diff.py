@@ -8,9 +8,7 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from tiktok_sync import aws
 from tiktok_sync.config.destinations import validate_destinations
 from tiktok_sync.partitions.parts import mirror_lines
 from tiktok_sync.pipeline import diff
@@ -26,17 +24,8 @@ def h(s: str) -> str:
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        aws.reset()
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        yield
-        aws.reset()
+def env(table):
+    yield
 
 
 RUNS = iter(range(1, 1000))

@@ -8,9 +8,7 @@ import random
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from tiktok_sync import aws
 from tiktok_sync.config.destinations import validate_destinations
 from tiktok_sync.errors import MirrorLockedError
 from tiktok_sync.partitions import keys
@@ -19,20 +17,6 @@ from tiktok_sync.state.event_ledger import EventLedger, event_digest
 
 pytestmark = pytest.mark.integration
 BUCKET, DEST = "data", "vip"
-
-
-@pytest.fixture
-def table():
-    with mock_aws():
-        aws.reset()
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="ledger", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        yield "ledger"
-        aws.reset()
 
 
 def ids(n: int, seed: int = 1) -> set[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from tiktok_sync.errors import ConfigError
 from tiktok_sync.tiktok.pacer import CUT, DynamoPacer, pacer_for
@@ -31,15 +30,9 @@ class Clock:
 
 
 @pytest.fixture
-def ddb():
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(  # the ledger table's key schema (template.yaml LedgerTable)
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-        yield client
+def ddb(table):
+    """The ledger table (template.yaml LedgerTable), on moto."""
+    return boto3.client("dynamodb", region_name="us-east-1")
 
 
 def lambdas(ddb, clock, n=2, qps=10.0, margin=1.0):

@@ -121,6 +121,13 @@ class PartitionJob:
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}  # more fields for the result
 
+    def prepared_audience_id(self) -> str:
+        """The audience the prepare step found or created (audience destinations)."""
+        audience_id = self.prepare.get("audience_id")
+        if not audience_id:
+            raise TikTokSyncError("no audience id from the prepare step")
+        return audience_id
+
     def _load(self) -> list:
         with gc_paused():  # a whole partition of small objects: the cyclic collector would rescan it again and again
             return list(read_partition(self.bucket, partition_sources_of(self.bucket, self.item)))
@@ -247,9 +254,7 @@ class AudienceJob(PartitionJob):
 
     def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
         super().__init__(event, client_factory, ledger_table)
-        self.audience_id = self.prepare.get("audience_id")
-        if not self.audience_id:
-            raise TikTokSyncError("no audience id from the prepare step")
+        self.audience_id = self.prepared_audience_id()
         self.id_schema = self.dest.id_schema
         limits = self.run.get("limits", {})
         self.max_users = int(limits.get("mapping_max_users", 1000))
@@ -326,9 +331,7 @@ class MirrorJob(PartitionJob):
 
     def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
         super().__init__(event, client_factory, ledger_table)
-        self.audience_id = self.prepare.get("audience_id")
-        if not self.audience_id:
-            raise TikTokSyncError("no audience id from the prepare step")
+        self.audience_id = self.prepared_audience_id()
         limits = self.run.get("limits", {})
         self.max_users = int(limits.get("mapping_max_users", 1000))
         self.max_bytes = int(limits.get("mapping_max_bytes", 1_000_000))
