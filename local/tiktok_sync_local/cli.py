@@ -27,6 +27,16 @@ from .state import DEFAULT_STATE_DIR
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def _error(message: object, action: str | None = None) -> None:
+    """One error line on stderr (and what to do), scrubbed as reports are: whatever raised it, no
+    email or phone reaches the terminal."""
+    from tiktok_sync.reporting.facts import one_line
+
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    if action and action not in str(message):
+        print(f"what to do: {one_line(action)}", file=sys.stderr)
+
+
 def _print_counts(summary: dict, out=None) -> None:
     out = out or sys.stdout
     rows = summary["rows"]
@@ -75,12 +85,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         dest = load_destinations(args.config).get(args.destination)
         files = expand_paths(args.files)
     except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
     try:
         rejects_fh = open(args.rejects, "w", encoding="utf-8", newline="") if args.rejects else None  # noqa: SIM115
     except OSError as exc:
-        print(f"error: {args.rejects}: cannot write the rejects file ({exc.strerror})", file=sys.stderr)
+        _error(f"{args.rejects}: cannot write the rejects file ({exc.strerror})")
         return EXIT_USAGE
     sink = RejectsWriter(rejects_fh) if rejects_fh else None
     results, failed = [], 0
@@ -92,7 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 summary = validate_local_file(path, dest, on_reject=sink)
             except BadFileError as exc:
                 failed += 1
-                print(f"error: {exc}", file=sys.stderr)
+                _error(exc)
                 results.append({"file": path, "status": "FAILED", "error": exc.to_dict(),
                                 "rows": {"read": 0, "valid": 0, "rejected": 0}, "rejected_by_reason": {}})
                 continue
@@ -150,19 +160,27 @@ def _load_secrets(path: str | None) -> dict | None:
 
 def expand_paths(paths: list[str]) -> list[str]:
     """FILE… and directories (a directory stands for its data files: an export folder) → files, in order.
-    Markers (_SUCCESS, …manifest) and engine by-products (_…, .…, .crc) in a directory are not data."""
-    import os
-
+    Markers (_SUCCESS, …manifest) and engine by-products (_…, .…, .crc: files and folders such as
+    Spark's `_temporary/`) in a directory are not data."""
     from tiktok_sync.intake.sources import is_data_key
 
     out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names
-                           if is_data_key(name, os.path.getsize(os.path.join(root, name))))
+            found = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+                for name in names:
+                    file = os.path.join(root, name)
+                    try:
+                        size = os.path.getsize(file)
+                    except OSError as exc:
+                        raise UsageError(f"{file}: cannot read ({exc.strerror})") from None
+                    if is_data_key(name, size):
+                        found.append(file)
             if not found:
                 raise UsageError(f"{path}: no data file in this directory")
-            out.extend(found)
+            out.extend(sorted(found))
         elif os.path.isfile(path):
             out.append(path)
         else:
@@ -175,13 +193,29 @@ class UsageError(Exception):
 
 
 def _params(items: list[str] | None) -> dict[str, str]:
+    """--param NAME=VALUE… checked against template.yaml's Parameters as CloudFormation checks them."""
+    from .emulation import TemplateError
+    from .emulation.template import load_yaml, resolve_parameters
+    from .runner import ROOT
+
     out = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(f"--param {item!r}: expected NAME=VALUE (e.g. TikTokQps=20)")
         out[name] = value
+    if out:
+        try:
+            resolve_parameters(load_yaml((ROOT / "template.yaml").read_text()).get("Parameters") or {}, out)
+        except TemplateError as exc:
+            raise UsageError(f"--param: {exc}") from None
     return out
+
+
+def _writable(path: str | None, what: str) -> None:
+    """Refuse an output path up front, not after the run has sent everything."""
+    if path and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        raise UsageError(f"{path}: cannot write the {what} there (no such folder, or not writable)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -194,16 +228,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with open(args.config, encoding="utf-8") as fh:
             config_text = fh.read()
+    except OSError as exc:
+        _error(f"{args.config}: cannot read the destinations file ({exc.strerror})")
+        return EXIT_USAGE
+    try:
         config = parse_destinations(config_text, source=args.config)
         config.get(args.destination)
+        if args.tiktok_url and not args.secrets:
+            raise UsageError("--tiktok-url needs --secrets: the emulated Secrets Manager has no token for that TikTok")
         secrets = _load_secrets(args.secrets)
         files = expand_paths(args.files)
         parameters = _params(args.param)
-    except OSError as exc:
-        print(f"error: {args.config}: cannot read the destinations file ({exc.strerror})", file=sys.stderr)
-        return EXIT_USAGE
+        _writable(args.report, "report")
     except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
 
     def progress(message: str) -> None:
@@ -242,7 +280,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         raise
     except ValueError as exc:  # a --state file that is not a simulator state
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -270,7 +308,7 @@ def cmd_authorize(args: argparse.Namespace) -> int:
     try:
         secret = _app_secret(args)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
     summary = authorize(app_id=args.app_id, secret=secret, auth_code=args.auth_code,
                         secret_name=args.secret_name, base_url=args.tiktok_url)
@@ -292,6 +330,16 @@ def _simulator_epilog() -> str:
 
     doc = control.__doc__ or ""
     return "control API — " + doc[doc.index("Plain JSON"):].rstrip() if "Plain JSON" in doc else doc
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0–65535)")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -341,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulator", help="start the local TikTok API simulator",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog=_simulator_epilog())
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=_port, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--empty", action="store_true", help="start without the demo advertisers, event sets and token")
     p.add_argument("--qps", type=float, help="enforce TikTok's per-app Marketing API limit (requests/s, sliding "
@@ -370,21 +418,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from .emulation import EmulationError
+
     try:
         return args.func(args)
     except TikTokSyncError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if getattr(exc, "action", None) and exc.action not in str(exc):
-            print(f"what to do: {exc.action}", file=sys.stderr)
+        _error(exc, getattr(exc, "action", None))
         return EXIT_FAILED
-    except ReportWriteError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ReportWriteError, EmulationError) as exc:
+        _error(exc)
         return EXIT_USAGE
     except (BotoCoreError, ClientError) as exc:
-        print(f"error: AWS: {exc}", file=sys.stderr)
+        _error(f"AWS: {exc}")
+        return EXIT_USAGE
+    except OSError as exc:  # a state directory that is a file, a folder that cannot be written, …
+        _error(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else exc)
+        return EXIT_USAGE
+    except ValueError as exc:  # a damaged state file
+        _error(exc)
         return EXIT_USAGE
     except (RuntimeError, TimeoutError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -3,12 +3,12 @@
 Two sources:
 
 * AWS (`--aws --stack NAME [--region R]`): the runs index the report step writes into the ledger
-  table, one item per run: `pk="runs"`, `sk="<finished_at>#<run_id>"`, with `destination, status,
+  table, one item per run execution: `pk="runs"`, `sk="<finished_at>#<run_id>#<execution>"`, with `destination, status,
   rows` (a JSON string), `started_at, finished_at, report_key, bucket, execution, type`. The table
   is the stack's `LedgerTableName` output; both are read with the user's own AWS credentials
   (cloudformation:DescribeStacks, dynamodb:Query).
-* Local (`--state DIR`, default `.tiktok-sync/`): the state directory `tiktok-sync run` keeps, with
-  each run's report at `runs/<destination>/<run_id>/report.json`.
+* Local (`--state DIR`, default `.tiktok-sync/`): the state directory `tiktok-sync run` keeps: the
+  same index in its copy of the ledger table (`ledger.jsonl`), the reports under `runs/`.
 
 Each line: when the run finished (UTC), destination, status, rows read/sent/rejected/skipped/
 failed, and where its report is (the local path of report.html, report.md or report.json, or the
@@ -18,6 +18,7 @@ report's s3:// URI).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -29,7 +30,8 @@ from tiktok_sync.errors import TikTokSyncError
 from tiktok_sync.reporting import facts
 from tiktok_sync.reporting.facts import ROW_KEYS, parse_time
 
-DEFAULT_STATE = ".tiktok-sync"
+from .state import DEFAULT_STATE_DIR
+
 DEFAULT_STACK = "tiktok-sync"  # the Makefile's `make deploy` default
 DEFAULT_LIMIT = 20
 RUNS_PK = "runs"
@@ -78,37 +80,43 @@ def _newest_first(entries: Iterable[RunEntry]) -> list[RunEntry]:
 
 def local_runs(state_dir: str | os.PathLike, *, destination: str | None = None,
                limit: int | None = None) -> tuple[list[RunEntry], list[str]]:
-    """The runs kept in a local state directory, newest first, and the report files that could not
-    be read (as messages)."""
-    runs_dir = pathlib.Path(state_dir) / "runs"
-    pattern = f"{_glob_escape(destination)}/*/report.json" if destination else "*/*/report.json"
+    """The runs index kept in a local state directory (its copy of the ledger table), newest first,
+    each pointing at its report on disk; and the lines that could not be read (as messages)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    from .state import LEDGER_FILE
+
+    root = pathlib.Path(state_dir)
+    ledger = root / LEDGER_FILE
     entries, problems = [], []
-    for path in runs_dir.glob(pattern):
-        try:
-            report = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(report, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            problems.append(f"{path}: not a readable report ({type(exc).__name__})")
-            continue
-        run_dir = path.parent
-        readable = next((run_dir / n for n in ("report.html", "report.md") if (run_dir / n).is_file()), path)
-        finished = report.get("finished_at") or ""
-        if not finished and not report.get("started_at"):
-            finished = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        entries.append(RunEntry(
-            run_id=str(report.get("run_id") or run_dir.name),
-            destination=str(report.get("destination") or run_dir.parent.name),
-            status=str(report.get("status") or "UNKNOWN"),
-            finished_at=str(finished), started_at=str(report.get("started_at") or ""),
-            type=str(report.get("type") or ""), rows=_rows(report.get("rows")), report=str(readable),
-            execution=str(report.get("execution") or "")))
+    if not ledger.is_file():
+        return [], problems
+    typed = TypeDeserializer()
+    marker = json.dumps({"pk": {"S": RUNS_PK}}, separators=(",", ":"))[1:-1]  # "pk":{"S":"runs"}
+    with open(ledger, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if marker not in line:  # the table also holds claims, batches and event ledgers
+                continue
+            try:
+                item = {k: typed.deserialize(v) for k, v in json.loads(line).items()}
+            except (ValueError, TypeError, AttributeError) as exc:
+                problems.append(f"{ledger}: line {number} is not a ledger item ({type(exc).__name__})")
+                continue
+            entry = _entry(item)
+            if destination and entry.destination != destination:
+                continue
+            entries.append(dataclasses.replace(entry, report=_local_report(root, str(item.get("report_key") or ""))))
     entries = _newest_first(entries)
     return (entries[:limit] if limit else entries), problems
 
 
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{ch}]" if ch in "*?[]" else ch for ch in name)
+def _local_report(root: pathlib.Path, report_key: str) -> str:
+    """The run's report on disk: report.html, else report.md, else the report.json the index names."""
+    if not report_key:
+        return ""
+    path = root / report_key
+    readable = next((path.with_name(n) for n in ("report.html", "report.md") if path.with_name(n).is_file()), path)
+    return str(readable)
 
 
 # --- AWS -------------------------------------------------------------------------------------------
@@ -256,7 +264,10 @@ def run_command(args: argparse.Namespace, out: Callable[[str], None] = print,
         if args.stack or args.region:
             err("error: --stack and --region go with --aws")
             return EXIT_USAGE
-        state = args.state or DEFAULT_STATE
+        state = args.state or DEFAULT_STATE_DIR
+        if args.state and not os.path.isdir(state):
+            err(f"error: {state}: no state directory there (tiktok-sync run --state DIR keeps one)")
+            return EXIT_USAGE
         entries, problems = local_runs(state, destination=args.destination, limit=limit)
         for problem in problems:
             err(f"warning: {problem}")

@@ -78,11 +78,44 @@ def test_run_failed_exit_1_with_actionable_error(files, tmp_path, capsys):
 @pytest.mark.parametrize("args,needle", [
     (["--destination", "nope"], "not in the destinations file"),
     (["--destination", "vip", "--secrets", "/nonexistent.json"], "cannot read the secrets file"),
+    (["--destination", "vip", "--param", "TikTokQps=abc"], "--param: "),
+    (["--destination", "vip", "--param", "NoSuchParameter=1"], "unknown parameter(s): NoSuchParameter"),
+    (["--destination", "vip", "--tiktok-url", "http://127.0.0.1:1/open_api/v1.3/"], "--tiktok-url needs --secrets"),
+    (["--destination", "vip", "--report", "/nonexistent-dir/report.json"], "cannot write the report there"),
+    (["--destination", "vip", "--state", "destinations.json"], "destinations.json"),
 ])
 def test_run_usage_errors_exit_2(files, capsys, args, needle):
     cfg, data, _ = files
     code = main(["run", str(data), "--config", str(cfg), *args])
-    assert code == 2 and needle in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_a_directory_run_skips_engine_leftovers(tmp_path, capsys):
+    """An export folder as Spark, Hive or a half-finished copy leaves it: `_temporary/`, `.hidden/`,
+    `_SUCCESS` and `.crc` files are not data; a link to nowhere is named, not a traceback."""
+    cfg = tmp_path / "destinations.json"
+    cfg.write_text(json.dumps(CFG))
+    export = tmp_path / "export"
+    for rel, body in {"part-0.csv": "EMAIL\nann@example.com\n", "part-1.csv": "EMAIL\nbob@example.com\n",
+                      "_SUCCESS": "", ".part-0.csv.crc": "x", "_temporary/0/part-0.csv": "EMAIL\nzed@example.com\n",
+                      ".hidden/part-9.csv": "EMAIL\nyan@example.com\n"}.items():
+        (export / rel).parent.mkdir(parents=True, exist_ok=True)
+        (export / rel).write_text(body)
+    assert main(["validate", str(export), "--config", str(cfg), "--destination", "vip"]) == 0
+    out = capsys.readouterr().out
+    assert "part-0.csv" in out and "part-1.csv" in out and "_temporary" not in out and ".hidden" not in out
+    assert "All 2 files (0 refused)" in out
+    (export / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    assert main(["validate", str(export), "--config", str(cfg), "--destination", "vip"]) == 2
+    err = capsys.readouterr().err
+    assert "gone.csv: cannot read" in err and "Traceback" not in err
+
+
+def test_simulator_port_out_of_range_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulator", "--port", "99999"])
+    assert exc.value.code == 2 and "not a port number" in capsys.readouterr().err
 
 
 def test_authorize_stores_the_token_in_secrets_manager(capsys):

@@ -20,9 +20,17 @@ def _stub(directory: pathlib.Path, name: str, script: str) -> None:
     path.chmod(0o755)
 
 
+TOOLS = ("make", "sh", "cat", "cksum", "cut", "sed", "awk")  # what the Makefile's build and invoke use
+
+
 def _make(tmp_path, target: str, *, sam: bool = True, python312: bool = False, docker: bool = False):
+    """make TARGET with a PATH of stand-ins and the few system tools the Makefile needs: nothing else of
+    this machine (its own python3.12 or docker) is seen."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
+    for tool in TOOLS:
+        if not (bin_dir / tool).exists():
+            (bin_dir / tool).symlink_to(shutil.which(tool))
     log = tmp_path / "calls.log"
     if sam:
         _stub(bin_dir, "sam", f'echo "sam $*" >> {log}')
@@ -30,7 +38,7 @@ def _make(tmp_path, target: str, *, sam: bool = True, python312: bool = False, d
         _stub(bin_dir, "python3.12", "exit 0")
     _stub(bin_dir, "docker", "exit 0" if docker else "echo 'Cannot connect to the Docker daemon' >&2; exit 1")
     done = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=60)
+                          env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, timeout=60)
     calls = log.read_text().splitlines() if log.exists() else []
     return done, calls
 

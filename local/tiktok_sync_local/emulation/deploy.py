@@ -43,7 +43,6 @@ _QUIET_SKIPS = {
     "AWS::SNS::TopicPolicy": "resource policies are not evaluated locally",
     "AWS::SQS::QueuePolicy": "resource policies are not evaluated locally",
 }
-_RETAINED = ("Retain", "RetainExceptOnCreate")
 
 
 @functools.cache

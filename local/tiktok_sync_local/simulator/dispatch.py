@@ -150,6 +150,9 @@ def _run(sim, method, path, query, body, bad_json, body_bytes, headers) -> dict:
             call.token.revoked = True
             raise ApiError(INVALID_ACCESS_TOKEN, "Access token is incorrect or has been revoked.")
     if method == "POST":
+        content_type = (_header(headers, "Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise ApiError(PARAM_ERROR, "Content-Type must be application/json.")
         if bad_json:
             raise ApiError(PARAM_ERROR, "Request body is not valid JSON.")
         call.body = body

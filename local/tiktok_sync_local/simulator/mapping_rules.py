@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .catalog import ID_SCHEMAS, hash_length
-from .envelope import INVALID_BATCH_SIZE, ApiError, param_error
+from .envelope import PARAM_ERROR, ApiError, param_error
 from .params import id_list, missing, require_object
 
 _KEYS = frozenset({"advertiser_ids", "action", "id_schema", "batch_data"})
@@ -43,8 +43,8 @@ class MappingRequest:
 
 def check_mapping(body, *, body_bytes: int, max_users: int, max_bytes: int) -> MappingRequest:
     if body_bytes > max_bytes:
-        raise ApiError(
-            INVALID_BATCH_SIZE,
+        raise ApiError(  # tiktok-api.md §2.4: a request over the size limit is a parameter error
+            PARAM_ERROR,
             f"Request body is {body_bytes} bytes, more than the {max_bytes} bytes allowed; send fewer users.",
         )
     body = require_object(body)

@@ -86,8 +86,16 @@ def test_a_failing_s3_trigger_is_tried_three_times_then_lands_in_its_on_failure_
     assert record["responsePayload"]["errorType"] == "ValueError"
 
 
-def test_retry_sleep_zero_makes_retries_instant(aws, upload_and_wait):
-    started = time.monotonic()
+def test_retry_sleep_zero_makes_retries_instant(aws, upload_and_wait, monkeypatch):
+    slept, real_sleep = [], time.sleep
+
+    def recording_sleep(seconds):
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
+    before = len(aws.invocations)
     _, execution = upload_and_wait(aws, "incoming/run-5.csv", ["g,flaky", "h,flaky"])
     assert execution["status"] == "SUCCEEDED"
-    assert time.monotonic() - started < 1.0  # IntervalSeconds is 1: a real sleep would take longer
+    assert any(i.get("error") for i in aws.invocations[before:])  # a task failed and was retried
+    assert not [s for s in slept if s >= 1]  # the Retry's IntervalSeconds (1) was never slept

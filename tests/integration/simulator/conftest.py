@@ -28,8 +28,11 @@ class Api:
         self.base_url = base_url
         self.session = requests.Session()
 
-    def call(self, method, path, *, body=None, params=None, token=DEMO.access_token, timeout=5, raw=None):
+    def call(self, method, path, *, body=None, params=None, token=DEMO.access_token, timeout=5, raw=None,
+             content_type="application/json"):
         headers = {} if token is None else {"Access-Token": token}
+        if raw is not None and content_type:
+            headers["Content-Type"] = content_type
         params = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in (params or {}).items()}
         r = self.session.request(
             method, self.base_url + path, json=body, params=params, headers=headers, timeout=timeout, data=raw

@@ -94,6 +94,11 @@ def test_invalid_json_body(api):
     assert (status, out["code"]) == (200, 40002) and "not valid JSON" in out["message"]
 
 
+def test_a_body_that_is_not_declared_json_is_refused(api, sim):
+    status, out = api.call("POST", "segment/audience/", raw=b'{"advertiser_id": "1"}', content_type="text/plain")
+    assert (status, out["code"]) == (200, 40002) and "Content-Type must be application/json" in out["message"]
+
+
 def test_delete(api, sim):
     keep, gone = api.create_audience("keep"), api.create_audience("gone")
     api.ok(

@@ -129,7 +129,11 @@ def test_emails_the_old_rules_refused(cell):
 @pytest.mark.parametrize("generator", [_phone, _phone_mixed])
 def test_phone_fast_path_equals_the_rules_on_the_bench_mixes(generator):
     rules = PhoneRules("US")
+    decided = 0
     for i in range(20_000):
         s = generator(random.Random(i * 31 + 1), i).strip()
         got = rules.fast(s, compact_phone(s)) if s else None
-        assert got is None or got == rules.reference(s), s
+        if got is not None:
+            decided += 1
+            assert got == rules.reference(s), s
+    assert decided > 20_000 // 2  # the fast path read most of the bench's cells: the check means something

@@ -10,12 +10,22 @@ from tiktok_sync_local.cli import main
 from tiktok_sync_local.history import format_runs, local_runs
 
 
-def keep(state, destination, run_id, **report):
+def keep(state, destination, run_id, *, execution="exec-1", **report):
+    """A finished run as `tiktok-sync run` leaves it: its report files and its runs-index item in the
+    state directory's copy of the ledger table (DynamoDB's typed JSON, one item a line)."""
     run_dir = state / "runs" / destination / run_id
-    run_dir.mkdir(parents=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
     body = {"run_id": run_id, "destination": destination, "type": "audience", "status": "SUCCEEDED",
             "rows": {"read": 10, "sent": 8, "rejected": 2, "skipped": 0, "failed": 0}, **report}
     (run_dir / "report.json").write_text(json.dumps(body))
+    item = {"pk": {"S": "runs"}, "sk": {"S": f"{body.get('finished_at', '')}#{run_id}#{execution}"},
+            "run_id": {"S": run_id}, "destination": {"S": destination}, "type": {"S": body["type"]},
+            "status": {"S": body["status"]}, "rows": {"S": json.dumps(body["rows"])},
+            "started_at": {"S": body.get("started_at", "")}, "finished_at": {"S": body.get("finished_at", "")},
+            "report_key": {"S": f"runs/{destination}/{run_id}/report.json"}, "execution": {"S": execution}}
+    with open(state / "ledger.jsonl", "a") as fh:
+        fh.write(json.dumps({"pk": {"S": f"run#{run_id}"}, "sk": {"S": "claim"}}) + "\n")  # not a runs item
+        fh.write(json.dumps(item, separators=(",", ":")) + "\n")
     return run_dir
 
 
@@ -55,22 +65,32 @@ def test_destination_and_limit(state, capsys):
     assert [e.run_id for e in entries] == ["r3", "r2", "r1"] and problems == []
 
 
-def test_an_unreadable_report_is_named_and_skipped(state, capsys):
-    bad = state / "runs" / "vip" / "broken"
-    bad.mkdir()
-    (bad / "report.json").write_text("{not json")
+def test_a_resumed_run_shows_each_execution(state, capsys):
+    keep(state, "vip", "r1", execution="exec-2", status="SUCCEEDED", finished_at="2026-11-30T07:00:00Z")
+    entries, _ = local_runs(state, destination="vip", limit=0)
+    assert [(e.run_id, e.execution) for e in entries] == [("r3", "exec-1"), ("r1", "exec-2"), ("r1", "exec-1")]
+
+
+def test_an_unreadable_index_line_is_named_and_skipped(state, capsys):
+    with open(state / "ledger.jsonl", "a") as fh:
+        fh.write('{"pk":{"S":"runs"},"sk": broken\n')
     assert main(["runs", "--state", str(state)]) == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 4
-    assert f"warning: {bad / 'report.json'}: not a readable report (JSONDecodeError)" in captured.err
+    assert f"warning: {state / 'ledger.jsonl'}: line 7 is not a ledger item (JSONDecodeError)" in captured.err
 
 
 def test_no_runs_yet(tmp_path, capsys):
-    assert main(["runs", "--state", str(tmp_path / "nothing-here")]) == 0
+    assert main(["runs", "--state", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("No runs in ") and "nothing-here" in out and "tiktok-sync run keeps its runs there" in out
+    assert out.startswith("No runs in ") and str(tmp_path) in out and "tiktok-sync run keeps its runs there" in out
     assert main(["runs", "--state", str(tmp_path), "--destination", "vip"]) == 0
     assert "No runs for destination 'vip' in" in capsys.readouterr().out
+
+
+def test_a_state_directory_that_is_not_there_is_an_error(tmp_path, capsys):
+    assert main(["runs", "--state", str(tmp_path / "typo")]) == 2
+    assert "no state directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args,message", [

@@ -83,7 +83,7 @@ def test_partial_events_with_errors():
 def test_failed_bad_file_in_todays_report_shape():
     report = load("failed_bad_file")  # error.error, source instead of files, parts instead of partitions
     md = render_markdown(report)
-    assert before(md, "- BadFileError: incoming/weekly-customers/customers_0000_part_00.psv.gz: missing", "**FAILED**")
+    assert before(md, "- BadFileError: incoming/weekly-customers/customers_0000_part_00.psv.gz: the first line", "**FAILED**")
     assert "What to do: Fix the file (see the message) and upload the fixed file; nothing was sent." in md
     assert "**FAILED** — destination `weekly-customers` (custom audience). Nothing was sent." in md
     assert "No row was read." in md and "| read |" not in md

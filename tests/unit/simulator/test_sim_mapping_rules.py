@@ -97,10 +97,10 @@ def test_user_limit_is_a_knob():
     assert err.value.code == 40002
 
 
-def test_body_size_limit_answers_40061():
+def test_body_size_limit_answers_40002():
     with pytest.raises(ApiError) as err:
         check(body(), max_bytes=100)
-    assert err.value.code == 40061
+    assert err.value.code == 40002
     assert "100 bytes" in err.value.message
 
 
