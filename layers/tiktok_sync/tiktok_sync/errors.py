@@ -52,6 +52,14 @@ class SourceNotFoundError(TikTokSyncError):
     action = "Check the bucket and key (or prefix) in the run input; nothing was sent."
 
 
+class SourceChangedError(TikTokSyncError):
+    """A file of the run was replaced or deleted between the plan and its reading: the run stops rather
+    than read other bytes under the first content's run id."""
+
+    action = ("Let the export finish before the run starts (drop a _SUCCESS marker or a manifest last), then "
+              "start the run again: the new content is a new run. Nothing was sent.")
+
+
 # --- TikTok API ----------------------------------------------------------------------------------
 
 
@@ -211,6 +219,22 @@ class PartsFailedError(TikTokSyncError):
     """The run ended PARTIAL: some parts failed for good after retries."""
 
     action = "Fix the cause in the report, then resume the run: nothing already sent is sent again."
+
+
+class ReportFailedError(TikTokSyncError):
+    """The report step failed after its retries: the execution fails with this name (the FailedRunsAlarm
+    sees it) and the cause; no report.json was written for this execution."""
+
+    action = ("Read the ReportFunction's log for the cause, then resume the run (StartExecution with "
+              "options.resume): nothing already sent is sent again, and the report is written.")
+
+
+class UnaccountedRowsError(TikTokSyncError):
+    """The run's counts do not add up (read != sent + rejected + skipped + failed): some rows' fate is
+    unknown, so the run is not reported SUCCEEDED. The missing rows are counted as failed."""
+
+    action = ("Resume the run (nothing already sent is sent again) and report the run id as a bug: "
+              "every row should end sent, rejected, skipped or failed.")
 
 
 RETRYABLE_ERROR_NAMES = ("RateLimitedError", "TransientApiError", "AudienceNotReadyError", "PartTimeoutError",

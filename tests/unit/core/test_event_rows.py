@@ -301,6 +301,18 @@ def test_crm_sends_lead_and_accepts_custom_event_names():
     assert rec["body"]["lead"]["lead_event_source"] == "HubSpot"
 
 
+def test_a_custom_event_name_that_is_a_customer_identifier_is_rejected():
+    """Columns mixed up (emails in the event column): the value must not become an event name that
+    reaches TikTok and the report."""
+    d = dest(event_source="crm", event_set_id="7322222222222222222")
+    p = processor(d, CRM_HEADER)
+    for value, kind in (("ann@example.com", "an email address"), ("+1 415 555 0101", "a phone number")):
+        with pytest.raises(RowRejected) as err:
+            p.process([value, "L-1-q", RECENT, "", "7312345678901234567", ""])
+        assert err.value.reason == "unsupported_event" and err.value.column == "event"
+        assert str(err.value.detail) == f"custom event name looks like {kind}, not an event name"
+
+
 def test_crm_rows_without_a_lead_id_are_rejected():
     d = dest(event_source="crm", event_set_id="7322222222222222222")
     assert rejected(processor(d, CRM_HEADER), ["Converted", "L-1", RECENT, "a@x.com", "", ""]) == (

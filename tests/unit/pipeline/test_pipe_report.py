@@ -132,3 +132,36 @@ def test_no_size_yet_or_a_failed_read_is_only_a_warning(monkeypatch):
     report = _sized(monkeypatch, error=TransientApiError("System error", code=50000))
     assert report["status"] == "SUCCEEDED" and report["audience"]["size"] is None
     assert any("could not read the audience's size from TikTok (TransientApiError" in w for w in report["warnings"])
+
+
+def test_counts_that_do_not_add_up_are_never_succeeded():
+    merge = dict(MERGE, partitions=0, partitions_key=None, diff=DIFF, mirror={"unchanged_rows": 6})  # 2 rows lost
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"}},
+                          execution="vip-r2", now=0)
+    assert report["status"] == "PARTIAL" and report["error"]["name"] == "UnaccountedRowsError"
+    assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 6, "failed": 2}
+    assert "2 row(s) not accounted for" in report["error"]["message"]
+
+
+def test_a_mirror_run_whose_compare_map_failed_counts_rows_not_id_lines():
+    """The split's partitions hold one line per id: they are not rows. Nothing was sent: every valid row failed."""
+    error = {"Error": "States.ExceedToleratedFailureThreshold", "Cause": "the Compare map failed"}
+    merge = dict(MERGE, partitions=4)  # no "mirror": the Compare map never finished
+    report = build_report({"plan": {"run": MIRROR_RUN}, "merge": merge, "prepare": {"audience_id": "75"},
+                           "error": error}, execution="vip-r2", now=0)
+    assert report["status"] == "FAILED"
+    assert report["rows"] == {"read": 10, "sent": 0, "rejected": 2, "skipped": 0, "failed": 8}
+    assert report["errors"] == []
+
+
+def test_partition_warnings_that_differ_by_their_count_are_added_up():
+    """Review finding: partitions' warnings were merged by exact text, so "3 event(s) repeat …" from two
+    partitions said 3 instead of 6, and different counts gave one line per partition."""
+    from tiktok_sync.pipeline.report import add_warnings
+
+    warnings = ["dry run: 5 valid row(s) were not sent"]
+    add_warnings(warnings, ["3 event(s) repeat the same value", "a warning without a count"])
+    add_warnings(warnings, ["3 event(s) repeat the same value", "a warning without a count"])
+    add_warnings(warnings, ["1,000 event(s) repeat the same value", "2 id(s) refused"])
+    assert warnings == ["dry run: 5 valid row(s) were not sent", "1,006 event(s) repeat the same value",
+                        "a warning without a count", "2 id(s) refused"]

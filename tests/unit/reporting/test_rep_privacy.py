@@ -37,6 +37,8 @@ def poisoned(name: str) -> dict:
     report["error"] = {"name": "BadFileError", "message": f"columns found: {said}", "action": f"call {PII[4]}"}
     report["errors"] = [{"partition": 1, "name": "InvalidRequestError", "message": f"TikTok said: {said}",
                          "action": f"ask {PII[0]}"}] + list(report.get("errors") or [])
+    events = report.setdefault("events", {})
+    events["by_name"] = {**(events.get("by_name") or {}), PII[0]: 3, PII[3]: 1}  # columns mixed up: values as names
     return report
 
 

@@ -6,6 +6,8 @@ import json
 from functools import cache
 from importlib import resources
 
+from ..privacy import IDENTIFIER_KINDS, data_kind
+
 
 @cache
 def _catalog() -> dict:
@@ -28,9 +30,6 @@ CUSTOM_EVENT_NAME_MAX: int = int(_catalog()["custom_event_name_max"])
 # The event-name lists a source's rules name (data/event_sources.json "event_names").
 EVENT_LISTS: dict[str, frozenset[str]] = {"standard": STANDARD_EVENTS, "legacy": LEGACY_EVENTS, "app": APP_EVENTS}
 
-# Case-insensitive lookup: "completepayment" → "CompletePayment" (TikTok is case-sensitive).
-EVENTS_BY_LOWER: dict[str, str] = {name.lower(): name for name in OFFLINE_EVENTS}
-
 
 def events_by_lower(lists: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Lowercased name → TikTok's spelling, for the union of the named lists."""
@@ -45,4 +44,7 @@ def custom_event_problem(name: str) -> str | None:
         return f"is longer than {CUSTOM_EVENT_NAME_MAX} characters"
     if not name.isprintable():
         return "contains control characters"
+    kind = data_kind(name)
+    if kind in IDENTIFIER_KINDS:  # a column mix-up: a customer's identifier must not become an event name
+        return f"looks like {kind}, not an event name"
     return None

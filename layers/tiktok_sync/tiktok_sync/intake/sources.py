@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .. import aws
-from ..errors import BadFileError, ConfigError, SourceNotFoundError
+from ..errors import BadFileError, ConfigError, SourceChangedError, SourceNotFoundError
 
 INCOMING = "incoming/"
 MANIFEST_SUFFIX = "manifest"
@@ -132,6 +132,32 @@ def head(bucket: str, key: str, version_id: str = "") -> SourceFile:
         raise
     return SourceFile(bucket=bucket, key=key, etag=meta.get("ETag", "").strip('"'),
                       version_id=meta.get("VersionId") or version_id or "", size=int(meta.get("ContentLength", 0)))
+
+
+def open_source(f: dict, *, start: int | None = None, end: int | None = None) -> Any:
+    """The body of a planned file (a `SourceFile.to_dict()`), bytes [start, end) or whole: pinned to the
+    version and the content (ETag) the run was planned with, so a file replaced or deleted after the
+    plan is refused by name, never read as other bytes under the same run id."""
+    kwargs: dict[str, Any] = {"Bucket": f["bucket"], "Key": f["key"]}
+    if f.get("version_id"):
+        kwargs["VersionId"] = f["version_id"]
+    if f.get("etag"):
+        kwargs["IfMatch"] = f'"{f["etag"]}"'
+    if start is not None and end is not None:
+        kwargs["Range"] = f"bytes={start}-{end - 1}"
+    uri = f"s3://{f['bucket']}/{f['key']}"
+    try:
+        return aws.s3().get_object(**kwargs)["Body"]
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if code in ("412", "PreconditionFailed"):
+            raise SourceChangedError(f"{uri} changed after the run was planned (its content is not the one "
+                                     "the run started with)") from None
+        if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion"):
+            raise SourceChangedError(f"{uri} was deleted after the run was planned") from None
+        if code in ("403", "AccessDenied", "Forbidden") or code.startswith("KMS."):
+            raise _denied(uri) from None
+        raise
 
 
 def list_objects(bucket: str, prefix: str) -> list[dict]:

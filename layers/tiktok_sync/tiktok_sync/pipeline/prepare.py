@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import Destination
+from ..config.event_sources import rules_for
 from ..environment import Environment
 from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError
 from ..state import runs, snapshots
@@ -42,19 +43,6 @@ LOCK_WAIT_SECONDS = 20.0
 
 
 # --- Check ------------------------------------------------------------------------------------------
-
-
-EVENT_SOURCES = {"web_events": "web", "app_events": "app", "order_status": None}
-
-
-def _event_source(dest: Destination) -> tuple[str | None, str]:
-    """(Events API source, the destination's id for it) — (None, "") when there is nothing to look up."""
-    source = EVENT_SOURCES.get(dest.type, dest.event_source)
-    if source is None:
-        return None, ""
-    source_id = {"web": getattr(dest, "pixel_code", ""), "app": getattr(dest, "app_id", "")}.get(source,
-                                                                                              dest.event_set_id)
-    return source, source_id or ""
 
 
 def check(event: dict, env: Environment, *, client_factory: Callable[[Destination], Any]) -> dict:
@@ -75,7 +63,7 @@ def check(event: dict, env: Environment, *, client_factory: Callable[[Destinatio
         if dest.type == "audience":
             done.extend(check_advertisers(client, dest.advertiser_ids))
         else:
-            source, source_id = _event_source(dest)
+            source, source_id = rules_for(dest).event_source, dest.source_id  # order_status: no source
             if source and source_id:
                 # the destination's advertisers, else those the token was authorized for
                 candidates = list(dest.advertiser_ids) or list(provider(dest.credentials).get().advertiser_ids)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -31,14 +31,15 @@ from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import ID_TYPES, Destination
-from ..errors import TikTokSyncError
+from ..config.event_sources import rules_for
+from ..errors import TikTokSyncError, UnaccountedRowsError
 from ..reporting import render_html, render_markdown, render_notification, should_notify
 from ..reporting.facts import console_url
 from ..state import runs, snapshots
 from ..tiktok.audiences import audience_size
 from .catch import error_from_catch
 from .metrics import emit_run_metrics
-from .split import get_json
+from .objects import get_json, get_json_many
 
 logger = Logger(service="tiktok-sync", child=True)
 
@@ -64,12 +65,8 @@ def _epoch(iso: str) -> float | None:
 
 
 def _read_results(bucket: str, prefix: str, execution: str, items: list[dict]) -> dict[int, dict | None]:
-    def fetch(item: dict) -> tuple[int, dict | None]:
-        number = int(item["partition"])
-        return number, get_json(bucket, runs.result_key(prefix, execution, number))
-
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        return dict(pool.map(fetch, items))
+    numbers = [int(item["partition"]) for item in items]
+    return dict(zip(numbers, get_json_many(bucket, (runs.result_key(prefix, execution, n) for n in numbers))))
 
 
 def _durations(state: dict, started: float | None, report_started: float, now: float) -> dict:
@@ -154,16 +151,19 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
     if isinstance(merge.get("diff"), dict):
         report["diff"] = merge["diff"]
     if kind and kind != "audience":
-        report["events"] = {"by_name": {}, "value": {}, "event_source": dest_cfg.get("event_source"),
-                            "event_source_id": dest_cfg.get("pixel_code") or dest_cfg.get("app_id")
-                            or dest_cfg.get("event_set_id") or None}
+        dest = Destination.from_dict(dest_cfg) if dest_cfg.get("type") else None
+        report["events"] = {"by_name": {}, "value": {},
+                            "event_source": (rules_for(dest).event_source or None) if dest else None,
+                            "event_source_id": (dest.source_id or None) if dest else None}
     if kind != "audience" and dest_cfg.get("test_event_code"):
         report["warnings"].append("test_event_code is set: TikTok shows these events in Events Manager's "
                                   "Test Events tab only, not in reporting")
     if error is None and merge.get("error"):
         error = merge["error"]
 
-    if error is not None and merge.get("partitions_key") and prepare and not run.get("dry_run"):
+    # A mirror run's partitions are the Compare map's (its diff); before that, the split's hold id lines, not rows.
+    compared = dest_cfg.get("mode") != "mirror" or "mirror" in merge
+    if error is not None and merge.get("partitions_key") and prepare and compared and not run.get("dry_run"):
         # The Send map itself failed (e.g. its manifest could not be read): count what the partitions recorded.
         _aggregate(report, run, merge, execution)
         report["status"] = "PARTIAL" if rows["sent"] or rows["skipped"] else "FAILED"
@@ -200,12 +200,51 @@ def build_report(state: dict, *, execution: str, started_at: str = "", ledger_ta
     if kind == "audience" and report["status"] in ("SUCCEEDED", "PARTIAL", "DRY_RUN") and "audience" in report:
         if report["audience"].get("id") and report["audience"].get("size") is None:
             report["warnings"].append(f"TikTok reports no size for the audience yet: {MATCHING}")
-    if rows["read"] != rows["sent"] + rows["rejected"] + rows["skipped"] + rows["failed"]:
-        report["warnings"].append("row counts do not add up: read != sent + rejected + skipped + failed")
+    _check_accounted(report)
     now = time.time() if now is None else now
     report["finished_at"] = _iso(now)
     report["durations"] = _durations(state, started, report_started, now)
     return report
+
+
+_COUNTED = re.compile(r"(\d[\d,]*)( .*)", re.S)
+
+
+def add_warnings(warnings: list[str], more: Iterable[str]) -> None:
+    """Add partitions' warnings once each; warnings that differ only by their leading count ("3
+    event(s) repeat …", "2 event(s) repeat …") become one warning with the counts added up."""
+    for w in more:
+        m = _COUNTED.fullmatch(w)
+        if m is None:
+            if w not in warnings:
+                warnings.append(w)
+            continue
+        for i, old in enumerate(warnings):
+            mo = _COUNTED.fullmatch(old)
+            if mo is not None and mo.group(2) == m.group(2):
+                total = int(mo.group(1).replace(",", "")) + int(m.group(1).replace(",", ""))
+                warnings[i] = f"{total:,}{m.group(2)}"
+                break
+        else:
+            warnings.append(w)
+
+
+def _check_accounted(report: dict) -> None:
+    """Every row read ends sent, rejected, skipped or failed. When the counts say otherwise, the rows
+    not accounted for are counted as failed and the run cannot be SUCCEEDED."""
+    rows = report["rows"]
+    gap = rows["read"] - (rows["sent"] + rows["rejected"] + rows["skipped"] + rows["failed"])
+    if gap == 0:
+        return
+    if gap > 0:
+        rows["failed"] += gap
+    problem = {"name": "UnaccountedRowsError", "error": "UnaccountedRowsError", "action": UnaccountedRowsError.action,
+               "message": f"{abs(gap):,} row(s) {'not accounted for' if gap > 0 else 'counted twice'}: "
+                          "read != sent + rejected + skipped + failed"}
+    report["errors"].append(problem)
+    if report["status"] in ("SUCCEEDED", "DRY_RUN"):
+        report["status"] = "PARTIAL" if rows["sent"] or rows["skipped"] else "FAILED"
+        report["error"] = dict(problem)
 
 
 def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
@@ -242,10 +281,9 @@ def _aggregate(report: dict, run: dict, merge: dict, execution: str) -> None:
                 report["sent"][key] = report["sent"].get(key, 0) + n
         for minute, n in res.get("timeline", {}).items():
             timeline[int(minute)] = timeline.get(int(minute), 0) + n
-        report["warnings"].extend(w for w in res.get("warnings", []) if w not in report["warnings"])
+        add_warnings(report["warnings"], res.get("warnings", []))
         if res.get("rejects_key"):
             report["rejects"].append(res["rejects_key"])
-        report["warnings"].extend(w for w in res.get("warnings", ()) if w not in report["warnings"])
         if res.get("status") == "FAILED":
             report["partitions"]["failed"] += 1
             err = dict(res.get("error") or {})

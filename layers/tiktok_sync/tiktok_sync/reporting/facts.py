@@ -23,7 +23,6 @@ from .. import errors as _errors
 from ..reasons import explain
 
 ROW_KEYS = ("read", "sent", "rejected", "skipped", "failed")
-STATUSES = ("SUCCEEDED", "PARTIAL", "FAILED", "DRY_RUN")
 
 TYPE_LABELS = {
     "audience": "custom audience",
@@ -431,7 +430,7 @@ def events_facts(report: dict) -> dict | None:
     e = report.get("events")
     if not isinstance(e, dict) or not e:
         return None
-    by_name = _by_reason(e.get("by_name"))
+    by_name = [(one_line(name), n) for name, n in _by_reason(e.get("by_name"))]  # custom names come from files
     value = []
     for currency, amount in (e.get("value") or {}).items():
         try:

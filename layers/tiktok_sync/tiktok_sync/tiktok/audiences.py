@@ -97,9 +97,12 @@ def get_audiences(client: TikTokClient, advertiser_id: str, audience_ids: Sequen
     return out
 
 
-def _size(audience: dict) -> int:
+def _size(audience: dict) -> int | None:
+    """TikTok's member count (`cover_num`, a number or a string of digits), None when it reports none yet."""
     cover = audience.get("cover_num")
-    return int(cover) if isinstance(cover, int | float) and not isinstance(cover, bool) else 0  # none yet: 0
+    if isinstance(cover, str) and cover.strip().isdigit():
+        return int(cover)
+    return int(cover) if isinstance(cover, int | float) and not isinstance(cover, bool) else None
 
 
 def _preference(audience: dict, prefer_id: str | None) -> tuple:
@@ -108,7 +111,7 @@ def _preference(audience: dict, prefer_id: str | None) -> tuple:
     # "YYYY-MM-DD HH:MM:SS": text order is time order); 5. the id, so the choice is deterministic.
     kind = str(audience.get("audience_type") or audience.get("type") or "partner").lower()
     audience_id = str(audience.get("audience_id") or "")
-    return (audience_id != prefer_id, "partner" not in kind, -_size(audience),
+    return (audience_id != prefer_id, "partner" not in kind, -(_size(audience) or 0),
             str(audience.get("create_time") or "~"), len(audience_id), audience_id)
 
 
@@ -210,10 +213,7 @@ def audience_size(client: TikTokClient, owner: str, audience_id: str) -> int | N
         details = item.get("audience_details") if isinstance(item.get("audience_details"), dict) else item
         if str(details.get("audience_id")) != str(audience_id):
             continue
-        cover = details.get("cover_num")
-        if isinstance(cover, str) and cover.strip().isdigit():
-            return int(cover)
-        return int(cover) if isinstance(cover, int | float) and not isinstance(cover, bool) else None
+        return _size(details)
     return None
 
 

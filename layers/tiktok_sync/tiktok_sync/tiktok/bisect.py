@@ -20,7 +20,8 @@ Any other error (rate limit, transient, credentials, permission, …) propagates
 
 Recorded piece by piece (audit D6): `on_accepted(indexes)` is called right after each request TikTok
 accepted, before anything else is sent, so the caller can record those records (a ledger item)
-before an error stops the batch; the next attempt passes them back as `skip` and they are never
+before an error stops the batch; a fresh batch accepted whole needs no piece (the caller records
+the batch at once); the next attempt passes them back as `skip` and they are never
 sent again. A record in `skip` is not sent and appears in `BatchOutcome.skipped`, not `accepted`.
 """
 
@@ -129,7 +130,10 @@ def deliver(
     except InvalidRequestError as err:
         first = err
     else:
-        accepted(everything)
+        if skipped:  # the rest of a batch an earlier attempt began: a piece of it
+            accepted(everything)
+        else:  # a batch accepted whole: the caller's batch record follows at once, no piece to record
+            outcome.accepted.extend(everything)
         return outcome
     named = named_index and record_index(first.message) is not None
     if REQUEST_LEVEL.search(first.message) and not named:

@@ -27,11 +27,11 @@ from collections.abc import Callable, Sequence
 from ..errors import InvalidRequestError
 from . import pacer
 from .bisect import REQUEST_LEVEL, BatchOutcome, describe
+from .checks import route_missing
 from .client import TikTokClient
 
 DEFAULT_PATH = "order/status/sync/"
 PATH_ENV = "TIKTOK_ORDER_STATUS_PATH"
-_ROUTE_NOT_FOUND = 40400
 
 
 def order_status_path(configured: str = "", environ: dict | None = None) -> str:
@@ -64,7 +64,7 @@ def send_order_statuses(
         try:
             client.post(path, body, family=pacer.MARKETING)
         except InvalidRequestError as err:
-            if err.code == _ROUTE_NOT_FOUND or err.http_status in (404, 405):
+            if route_missing(err) or err.http_status == 405:
                 raise InvalidRequestError(
                     f"TikTok has no order-status endpoint at {path!r} ({err.message})",
                     code=err.code, request_id=err.request_id, http_status=err.http_status, endpoint=path,
