@@ -222,7 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tiktok_sync.config.destinations import parse_destinations
     from tiktok_sync.errors import ConfigError
 
-    from .runner import LocalPipeline
+    from .runner import LocalPipeline, refuse_same_names
     from .summary import print_report
 
     try:
@@ -238,6 +238,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError("--tiktok-url needs --secrets: the emulated Secrets Manager has no token for that TikTok")
         secrets = _load_secrets(args.secrets)
         files = expand_paths(args.files)
+        try:
+            refuse_same_names(files)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         parameters = _params(args.param)
         _writable(args.report, "report")
     except (ConfigError, UsageError) as exc:

@@ -10,6 +10,7 @@ execution goes; the run report is read back from the emulated bucket when it end
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -154,10 +155,11 @@ class LocalPipeline:
         options = dict(options or {})
         if dry_run:
             options["dry_run"] = True
+        refuse_same_names(paths)
         if len(paths) == 1 and folder is None:
             base = f"incoming/{destination}/"
         else:
-            base = f"incoming/{destination}/{folder or time.strftime('export-%Y%m%dT%H%M%S')}/"
+            base = f"incoming/{destination}/{folder or _export_folder(paths)}/"
         if options:
             base = base.replace("incoming/", "uploads/", 1)
         keys = []
@@ -322,6 +324,27 @@ class LocalPipeline:
         if prefix:
             return self._json(f"{prefix}executions/{name}/report.json") or self._json(prefix + "report.json")
         return None
+
+
+def refuse_same_names(paths: list[str]) -> None:
+    """Files land in one folder under their own names: two with one name would be one object."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        name = os.path.basename(path)
+        if name in seen:
+            raise ValueError(f"two files are named {name!r} ({seen[name]} and {path}): a run's files land in one "
+                             "folder under their names; rename one, or run them separately")
+        seen[name] = path
+
+
+def _export_folder(paths: list[str]) -> str:
+    """The export folder for a multi-file run, named by its content (names and bytes), not the clock:
+    the same files again are the same run ("already synced"), as the same drop would be in AWS."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=os.path.basename):
+        with open(path, "rb") as fh:
+            digest.update(f"{os.path.basename(path)}\n{hashlib.file_digest(fh, 'sha256').hexdigest()}\n".encode())
+    return f"export-{digest.hexdigest()[:16]}"
 
 
 def _qps(parameters: dict) -> float | None:

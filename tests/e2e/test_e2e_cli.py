@@ -112,6 +112,39 @@ def test_a_directory_run_skips_engine_leftovers(tmp_path, capsys):
     assert "gone.csv: cannot read" in err and "Traceback" not in err
 
 
+def test_two_files_with_one_name_are_refused_not_merged(tmp_path, capsys):
+    """Review finding: a run's files land in one folder by name, so `a/part-0.csv` and `b/part-0.csv`
+    became one object and the other file's rows were silently not synced."""
+    cfg = tmp_path / "destinations.json"
+    cfg.write_text(json.dumps(CFG))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "part-0.csv").write_text("EMAIL\nann@example.com\n")
+    code = main(["run", str(tmp_path / "a" / "part-0.csv"), str(tmp_path / "b" / "part-0.csv"),
+                 "--config", str(cfg), "--destination", "vip"])
+    err = capsys.readouterr().err
+    assert code == 2 and "two files are named 'part-0.csv'" in err and "Traceback" not in err
+
+
+def test_the_same_export_folder_again_is_already_synced(tmp_path, capsys):
+    """Review finding: a multi-file run's upload folder was named from the clock, so the same export
+    run again was a new run (everything sent again) instead of "already synced"."""
+    cfg = tmp_path / "destinations.json"
+    cfg.write_text(json.dumps(CFG))
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "part-0.csv").write_text("EMAIL\nann@example.com\n")
+    (export / "part-1.csv").write_text("EMAIL\nbob@example.com\n")
+    args = ["run", str(export), "--config", str(cfg), "--destination", "vip", "--state", "st"]
+    assert main(args) == 0
+    assert "already synced" not in capsys.readouterr().out
+    assert main(args) == 0
+    assert "already synced" in capsys.readouterr().out
+    (export / "part-1.csv").write_text("EMAIL\ncat@example.com\n")  # new content: a new run
+    assert main(args) == 0
+    assert "already synced" not in capsys.readouterr().out
+
+
 def test_simulator_port_out_of_range_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["simulator", "--port", "99999"])

@@ -39,7 +39,6 @@ class Environment:
     state_machine_arn: str
     notifications_topic_arn: str
     part_size: int
-    map_concurrency: int
     event_partition_bytes: int
     split_piece_bytes: int = 128 * 1024 * 1024
     notify_on: str = "FAILURES"
@@ -53,7 +52,6 @@ class Environment:
             state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
             notifications_topic_arn=os.environ.get("NOTIFICATIONS_TOPIC_ARN", ""),
             part_size=_int("PART_SIZE", 20000, 1, 1_000_000),
-            map_concurrency=_int("MAP_CONCURRENCY", 4, 1, 10000),
             event_partition_bytes=_int("EVENT_PARTITION_BYTES", 16 * 1024 * 1024, 1024, 1 << 34),
             split_piece_bytes=_int("SPLIT_PIECE_BYTES", 128 * 1024 * 1024, 4096, 1 << 36),
             notify_on=os.environ.get("NOTIFY_ON", "FAILURES"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tiktok_sync.state import runs
-from tiktok_sync.state.ledger import BatchRecord, Ledger
+from tiktok_sync.state.ledger import BatchRecord, BatchState, Ledger
 
 pytestmark = pytest.mark.integration
 
@@ -61,9 +61,29 @@ def test_api_counts_add_up_per_execution(table):
 def test_ledger_keeps_intents_and_accepted_pieces(table):
     ledger = Ledger(table, "run1", 7)
     ledger.intend(1, "e1")
-    ledger.accepted_piece(1, 1, [0, 1, 2])
-    ledger.accepted_piece(1, 2, [5])
+    ledger.accepted_piece(1, [0, 1, 2])
+    ledger.accepted_piece(1, [5])
     state = ledger.state()
     assert state[1].intended and state[1].record is None and state[1].accepted == {0, 1, 2, 5}
     ledger.record(BatchRecord(batch=1, execution="e1", rows_sent=6))
     assert ledger.state()[1].record.rows_sent == 6
+
+
+def test_a_later_attempts_pieces_never_replace_an_earlier_attempts(table):
+    """Review finding: piece items were numbered per attempt (#p00001, #p00002, …), so the second
+    attempt's first piece overwrote the first attempt's, and those rows could be sent again."""
+    ledger = Ledger(table, "run1", 3)
+    ledger.intend(2, "e1")
+    ledger.accepted_piece(2, [0, 1, 2, 3])  # attempt 1: the first half, then an outage
+    ledger.intend(2, "e1")
+    ledger.accepted_piece(2, [6, 7])  # attempt 2 skips 0-3, bisects the rest: its first piece
+    assert ledger.state()[2].accepted == {0, 1, 2, 3, 6, 7}
+
+
+def test_an_intent_withdrawn_after_a_known_refusal_is_not_a_resend(table):
+    """Review finding: an attempt refused by TikTok (rate limit, permission) left its intent, so the
+    next attempt counted a resend that was a first send."""
+    ledger = Ledger(table, "run1", 4)
+    ledger.intend(1, "e1")
+    ledger.withdraw_intent(1)
+    assert not ledger.state().get(1, BatchState()).intended

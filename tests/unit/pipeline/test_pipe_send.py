@@ -102,3 +102,42 @@ def test_mirror_tally_counts_unchanged_rows_as_skipped(monkeypatch):
     j = mirror_job(monkeypatch, {"add": [], "delete": [], "rows": 7, "unchanged_rows": 5})
     tally = j.new_tally()
     assert (tally.rows, tally.skipped, tally.skipped_by_reason) == (7, 5, {"unchanged": 5})
+
+
+def test_record_failure_counts_accepted_pieces_as_sent(monkeypatch):
+    """Review finding: after retries ran out, a bisected batch whose first pieces TikTok accepted was
+    counted wholly failed (issue 7: never count rows TikTok accepted as failed)."""
+    from tiktok_sync.state.ledger import BatchState
+
+    rows = [[i + 2, H[i], None] for i in range(10)]
+    j = job(monkeypatch, rows)
+    written = {}
+    monkeypatch.setattr(j.ledger, "state", lambda: {1: BatchState(intended=True, accepted={0, 1, 2, 3})})
+    monkeypatch.setattr(j, "_write_result", lambda tally, error: written.update(tally=tally, error=error))
+    j.record_failure({"name": "RateLimitError"})
+    tally = written["tally"]
+    assert (tally.sent, tally.failed, tally.rows) == (4, 6, 10)
+
+
+def test_a_refused_attempt_withdraws_its_intent(monkeypatch):
+    """A batch TikTok refused (rate limited after the client's retries) was not applied: its intent is
+    withdrawn, so the Retry's send is not counted as a resend."""
+    from types import SimpleNamespace
+
+    from tiktok_sync.errors import RateLimitedError
+
+    j = job(monkeypatch, [[2, H[0], None]])
+    calls = []
+    monkeypatch.setattr(j.ledger, "state", lambda: {})
+    monkeypatch.setattr(j.ledger, "intend", lambda n, execution: calls.append(("intend", n)))
+    monkeypatch.setattr(j.ledger, "withdraw_intent", lambda n: calls.append(("withdraw", n)))
+    monkeypatch.setattr(send.runs, "add_api_counts", lambda *a: calls.append(("counts", a[2]["resent"])))
+
+    def refused(client, batch, state):
+        raise RateLimitedError("rate limited", code=40100)
+
+    monkeypatch.setattr(j, "send", refused)
+    j.client_factory = lambda d: SimpleNamespace(stats=SimpleNamespace(to_dict=dict))
+    with pytest.raises(RateLimitedError):
+        j.deliver()
+    assert calls == [("intend", 1), ("withdraw", 1), ("counts", 0)]

@@ -18,7 +18,6 @@ from typing import Any
 
 from . import catalog
 
-EVENT_TYPES = ("offline_events", "web_events", "app_events", "order_status")
 TRACK = "event/track/"
 ORDER_STATUS = "order_status"
 

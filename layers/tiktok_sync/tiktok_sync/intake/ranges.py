@@ -374,11 +374,6 @@ def _merge(paths: list[_Path]) -> list[_Path]:
     return list(by_state.values())
 
 
-def compose(scan: RangeScan, state: int) -> int:
-    """The state at the start of the next range, given the state at the start of `scan`'s range."""
-    return scan.end[state]
-
-
 @dataclass(frozen=True)
 class Piece:
     """A piece of a file for one split worker: `[start, end)`, whose first line is `first_line`."""

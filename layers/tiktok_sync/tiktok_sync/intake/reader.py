@@ -37,7 +37,6 @@ from ..privacy import IDENTIFIER_KINDS, data_kind, describe_columns, describe_he
 from ..privacy import clip as _clip
 from .ranges import IN_QUOTES, RECORD_START, end_state, runaway_field_line
 
-TEXT_EXTENSIONS = (".csv", ".tsv", ".psv", ".txt")
 _DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
 _FIELD_LIMIT = 1024 * 1024

@@ -26,7 +26,6 @@ in `diff.by_id_type` and `sent`, not in `rows`.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,7 +36,8 @@ from ..partitions.parts import read_partition
 from ..state import runs, snapshots
 from ..tiktok.event_grouping import gc_paused
 from .catch import error_dict, error_from_catch
-from .split import get_json, partition_sources_of, put_json
+from .objects import get_json, get_json_many, put_json
+from .split import partition_sources_of
 
 logger = Logger(service="tiktok-sync", child=True)
 
@@ -142,8 +142,7 @@ def record_diff_failure(event: dict) -> dict:
 
 
 def _summaries(bucket: str, prefix: str, execution: str, numbers: list[int]) -> dict[int, dict | None]:
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        return dict(zip(numbers, pool.map(lambda n: get_json(bucket, summary_key(prefix, execution, n)), numbers)))
+    return dict(zip(numbers, get_json_many(bucket, (summary_key(prefix, execution, n) for n in numbers))))
 
 
 def guard(event: dict, *, ledger_table: str) -> dict:

@@ -31,8 +31,9 @@ from ..config.destinations import Destination
 from ..errors import BadFileError, FileTooLargeError
 from ..intake import ranges
 from ..intake.reader import QueryResultReader
+from ..intake.sources import open_source
 from .catch import error_from_catch, named_error
-from .split import get_json, put_json
+from .objects import get_json, get_json_many, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
 
@@ -51,10 +52,7 @@ def chunk_key(prefix: str, file_index: int, number: int) -> str:
 
 
 def _head(f: dict) -> bytes:
-    kwargs: dict[str, Any] = {"Bucket": f["bucket"], "Key": f["key"], "Range": f"bytes=0-{HEAD_BYTES - 1}"}
-    if f.get("version_id"):
-        kwargs["VersionId"] = f["version_id"]
-    return aws.s3().get_object(**kwargs)["Body"].read()
+    return open_source(f, start=0, end=HEAD_BYTES).read()
 
 
 def _reader_options(f: dict) -> dict:
@@ -84,11 +82,8 @@ def plan_pieces(files: list[dict], dest: Destination, piece_bytes: int) -> tuple
             whole.append({"kind": "whole", "file": f})
             continue
         head = _head(f)
-        if head[:2] == b"\x1f\x8b":
-            if f["size"] <= piece_bytes // GZIP_WHOLE_SHARE:
-                whole.append({"kind": "whole", "file": f})
-            else:
-                scans.append({"kind": "inflate", "file": f})
+        if head[:2] == b"\x1f\x8b":  # bigger than a whole gzip piece: one worker inflates it into chunks
+            scans.append({"kind": "inflate", "file": f})
             continue
         if f["size"] <= piece_bytes:
             whole.append({"kind": "whole", "file": f})
@@ -129,11 +124,7 @@ def scan(event: dict, *, remaining_ms: Callable[[], int] | None = None) -> dict:
         return {"scan": item["scan"], "kind": done["kind"]}
     f = item["file"]
     if item["kind"] == "range":
-        kwargs: dict[str, Any] = {"Bucket": f["bucket"], "Key": f["key"],
-                                  "Range": f"bytes={item['start']}-{item['end'] - 1}"}
-        if f.get("version_id"):
-            kwargs["VersionId"] = f["version_id"]
-        body = aws.s3().get_object(**kwargs)["Body"]
+        body = open_source(f, start=int(item["start"]), end=int(item["end"]))
         result = {"kind": "range", "scan": ranges.scan_range(_chunks(body), f["delimiter"]).to_dict()}
     else:
         result = {"kind": "inflated", **_inflate(item, run, remaining_ms)}
@@ -195,10 +186,7 @@ class _ChunkWriter:
 def _inflate(item: dict, run: dict, remaining_ms: Callable[[], int] | None) -> dict:
     f = item["file"]
     started = time.time()
-    kwargs: dict[str, Any] = {"Bucket": f["bucket"], "Key": f["key"]}
-    if f.get("version_id"):
-        kwargs["VersionId"] = f["version_id"]
-    stream = gzip.GzipFile(fileobj=aws.s3().get_object(**kwargs)["Body"], mode="rb")
+    stream = gzip.GzipFile(fileobj=open_source(f), mode="rb")
     try:
         head = stream.read(HEAD_BYTES)
         info = describe_head(head, f, at_eof=len(head) < HEAD_BYTES)
@@ -232,7 +220,8 @@ def cut(event: dict) -> dict:
     bucket, prefix = run["bucket"], run["prefix"]
     items: list[dict] = get_json(bucket, plan["scan_key"]) or []
     full = get_json(bucket, prefix + "plan.json") or {}
-    results = {int(i["scan"]): get_json(bucket, scan_result_key(prefix, int(i["scan"]))) for i in items}
+    numbers = [int(i["scan"]) for i in items]
+    results = dict(zip(numbers, get_json_many(bucket, (scan_result_key(prefix, n) for n in numbers))))
     failed = [r for r in results.values() if r and r.get("kind") == "failed"]
     if failed:
         raise named_error(failed[0]["error"])

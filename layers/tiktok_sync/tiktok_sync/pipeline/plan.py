@@ -33,8 +33,8 @@ from ..intake.sources import RunSource, SourceFile
 from ..partitions import keys
 from ..state import runs, snapshots
 from ..tiktok.settings import ClientSettings
+from .objects import get_json, put_json
 from .pieces import plan_pieces
-from .split import get_json, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
 

@@ -40,7 +40,7 @@ from aws_lambda_powertools import Logger
 
 from .. import aws, reasons
 from ..config.destinations import Destination
-from ..errors import PartTimeoutError, TikTokSyncError
+from ..errors import PartTimeoutError, PermanentApiError, RateLimitedError, TikTokSyncError
 from ..intake.rejects import RejectsWriter
 from ..partitions.keys import split_ref
 from ..partitions.parts import read_partition
@@ -51,7 +51,8 @@ from ..tiktok.audiences import map_users, mapping_batches
 from ..tiktok.event_grouping import event_batches, gc_paused, group_events, summarize
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
-from .split import get_json, partition_sources_of, put_json
+from .objects import get_json, put_json
+from .split import partition_sources_of
 
 logger = Logger(service="tiktok-sync", child=True)
 STOP_BEFORE_TIMEOUT_MS = 120_000  # room for one more batch (bisecting included) and the result write
@@ -140,19 +141,17 @@ class PartitionJob:
 
     def _piece_recorder(self, batch: Batch) -> Callable[[list[int]], None]:
         """`on_accepted` for bisecting: each accepted piece of a refused batch goes to the ledger at once."""
-        count = [0]
-
-        def record(indexes: list[int]) -> None:
-            count[0] += 1
-            self.ledger.accepted_piece(batch.number, count[0], list(indexes))
-
-        return record
+        return lambda indexes: self.ledger.accepted_piece(batch.number, list(indexes))
 
     # subclass API
     def batches(self) -> list[Batch]:
         raise NotImplementedError
 
     def send(self, client: Any, batch: Batch, state: BatchState) -> BatchRecord:
+        raise NotImplementedError
+
+    def piece_refs(self, batch: Batch, indexes: set[int]) -> set[int]:
+        """The rows the accepted records `indexes` of `batch` delivered."""
         raise NotImplementedError
 
     # driver
@@ -177,7 +176,13 @@ class PartitionJob:
                     if st.intended:
                         resent += 1  # an earlier attempt died before TikTok's answer was recorded
                     self.ledger.intend(batch.number, self.execution)
-                    rec = self.send(client, batch, st)
+                    try:
+                        rec = self.send(client, batch, st)
+                    except (PermanentApiError, RateLimitedError):
+                        # TikTok answered and applied nothing more (accepted pieces are recorded): the
+                        # next attempt's request is not a resend of an unknown outcome
+                        self.ledger.withdraw_intent(batch.number)
+                        raise
                     rec.execution = self.execution
                     rec = self.ledger.record(rec)
                 tally.add_batch(rec, batch.refs, ours=rec.execution == self.execution)
@@ -189,16 +194,19 @@ class PartitionJob:
         return self._write_result(tally, error=None)
 
     def record_failure(self, error: dict) -> dict:
-        """After retries ran out: rows of batches not in the ledger are failed, with the error."""
+        """After retries ran out: rows of batches not in the ledger are failed, with the error — but
+        rows of pieces TikTok accepted before the error (a bisected batch) count as sent."""
         batches = self.batches()
         tally = self.new_tally()
-        done = self.ledger.done()
+        known = self.ledger.state()
         for batch in batches:
-            rec = done.get(batch.number)
-            if rec is None:
-                tally.failed += len(batch.refs)
-            else:
-                tally.add_batch(rec, batch.refs, ours=rec.execution == self.execution)
+            st = known.get(batch.number) or BatchState()
+            if st.record is not None:
+                tally.add_batch(st.record, batch.refs, ours=st.record.execution == self.execution)
+                continue
+            sent = len(self.piece_refs(batch, st.accepted) & set(batch.refs)) if st.accepted else 0
+            tally.sent += sent
+            tally.failed += len(batch.refs) - sent
         self.finish(tally, failed=True)
         return self._write_result(tally, error=error)
 
@@ -247,6 +255,12 @@ class PartitionJob:
 # --- audiences ---------------------------------------------------------------------------------
 
 
+def _mapping_limits(run: dict) -> tuple[int, int]:
+    """segment/mapping/'s limits the plan recorded: users per request, bytes per request body."""
+    limits = run.get("limits", {})
+    return int(limits.get("mapping_max_users", 1000)), int(limits.get("mapping_max_bytes", 1_000_000))
+
+
 class AudienceJob(PartitionJob):
     """segment/mapping/ add (or delete, mode remove) for the destination's id types."""
 
@@ -256,9 +270,7 @@ class AudienceJob(PartitionJob):
         super().__init__(event, client_factory, ledger_table)
         self.audience_id = self.prepared_audience_id()
         self.id_schema = self.dest.id_schema
-        limits = self.run.get("limits", {})
-        self.max_users = int(limits.get("mapping_max_users", 1000))
-        self.max_bytes = int(limits.get("mapping_max_bytes", 1_000_000))
+        self.max_users, self.max_bytes = _mapping_limits(self.run)
 
     def _users(self) -> tuple[list[list[str | None]], list[int]]:
         """One user per row; a row with several values of one type (email_1…4) adds users."""
@@ -322,6 +334,10 @@ class AudienceJob(PartitionJob):
         return BatchRecord(batch=batch.number, execution="", rows_sent=len(accepted_refs), ids=ids,
                            rejected=sorted(rejected.items()), requests=outcome.requests)
 
+    def piece_refs(self, batch: Batch, indexes: set[int]) -> set[int]:
+        _, user_refs = batch.payload
+        return {user_refs[i] for i in indexes}
+
 
 class MirrorJob(PartitionJob):
     """A mirror destination's partition: its diff with the snapshot (deletes, then adds), then its new
@@ -332,9 +348,7 @@ class MirrorJob(PartitionJob):
     def __init__(self, event: dict, client_factory: Callable[[Destination], Any], ledger_table: str) -> None:
         super().__init__(event, client_factory, ledger_table)
         self.audience_id = self.prepared_audience_id()
-        limits = self.run.get("limits", {})
-        self.max_users = int(limits.get("mapping_max_users", 1000))
-        self.max_bytes = int(limits.get("mapping_max_bytes", 1_000_000))
+        self.max_users, self.max_bytes = _mapping_limits(self.run)
         self.base = snapshots.Base.from_dict(self.diff["base"])
         # The batch ledger of this diff: a resume that diffs again (some shards changed) starts a new one.
         self.ledger = Ledger(ledger_table, f"{self.run['run_id']}~{self.diff['diff_id']}", self.number)
@@ -382,6 +396,10 @@ class MirrorJob(PartitionJob):
         ids = {"removed": len(accepted)} if action == "delete" else {schema: len(accepted)}
         return BatchRecord(batch=batch.number, execution="", rows_sent=sum(len(refs[i]) for i in accepted),
                            ids=ids, rejected=rejected, requests=outcome.requests, refused=refused)
+
+    def piece_refs(self, batch: Batch, indexes: set[int]) -> set[int]:
+        action, _, chunk = batch.payload
+        return {ref for i in indexes for ref in chunk[i][2]} if action == "add" else set()
 
     def finish(self, tally: PartTally, *, failed: bool) -> None:
         """The partition's snapshot shard: old ids − accepted deletes + accepted adds (the ledger's word,
@@ -487,6 +505,10 @@ class EventsJob(PartitionJob):
         return BatchRecord(batch=batch.number, execution="", rows_sent=sent_rows,
                            ids={"events": len(accepted), **_flat_summary(summary)}, rejected=sorted(rejected),
                            requests=outcome.requests)
+
+    def piece_refs(self, batch: Batch, indexes: set[int]) -> set[int]:
+        _, chunk = batch.payload
+        return {ref for i in indexes for ref in chunk[i].refs}
 
 
 def _flat_summary(summary: dict) -> dict[str, float]:

@@ -16,16 +16,13 @@
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import Destination
@@ -34,6 +31,7 @@ from ..intake.event_rows import event_key
 from ..intake.reader import QueryResultReader
 from ..intake.rejects import RejectsWriter
 from ..intake.scan import FileScan, ScanStats, scan_warnings
+from ..intake.sources import open_source
 from ..partitions import keys
 from ..partitions.parts import (
     PieceParts,
@@ -47,6 +45,7 @@ from ..partitions.parts import (
 from ..state import runs
 from ..state.snapshots import TYPE_CODES
 from .catch import error_dict, error_from_catch
+from .objects import get_json, get_json_many, put_json
 
 logger = Logger(service="tiktok-sync", child=True)
 
@@ -62,32 +61,17 @@ def piece_parts_key(prefix: str, piece: int) -> str:
     return f"{prefix}pieces/piece-{piece:05d}.parts"
 
 
-def get_json(bucket: str, key: str) -> Any:
-    try:
-        return json.loads(aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read())
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
-            return None
-        raise
-
-
-def put_json(bucket: str, key: str, data: Any, *, work: bool = False) -> None:
-    extra = {"Tagging": "kind=work"} if work else {}
-    aws.s3().put_object(Bucket=bucket, Key=key, Body=json.dumps(data, separators=(",", ":")).encode(),
-                        ContentType="application/json", **extra)
-
-
 # --- one piece ---------------------------------------------------------------------------------------
 
 
 def _open_piece(piece: dict) -> QueryResultReader:
     f = piece["file"]
-    kwargs: dict[str, Any] = {"Bucket": piece.get("bucket") or f["bucket"], "Key": piece.get("key") or f["key"]}
-    if f.get("version_id") and not piece.get("key"):
-        kwargs["VersionId"] = f["version_id"]
-    if piece.get("kind") == "range":
-        kwargs["Range"] = f"bytes={piece['start']}-{piece['end'] - 1}"
-    body = aws.s3().get_object(**kwargs)["Body"]
+    if piece.get("kind") == "chunk":  # a chunk the Scan map inflated into the run's own work files
+        body = aws.s3().get_object(Bucket=piece.get("bucket") or f["bucket"], Key=piece["key"])["Body"]
+    elif piece.get("kind") == "range":
+        body = open_source(f, start=int(piece["start"]), end=int(piece["end"]))
+    else:
+        body = open_source(f)
     name = f["name"]
     if piece.get("kind") in ("range", "chunk"):
         return QueryResultReader(body, name, has_header=False, column_names=f["header"],
@@ -202,8 +186,7 @@ def record_piece_failure(event: dict) -> dict:
 
 
 def _read_results(bucket: str, prefix: str, numbers: list[int]) -> dict[int, dict | None]:
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        return dict(zip(numbers, pool.map(lambda n: get_json(bucket, piece_result_key(prefix, n)), numbers)))
+    return dict(zip(numbers, get_json_many(bucket, (piece_result_key(prefix, n) for n in numbers))))
 
 
 def merge(event: dict) -> dict:

@@ -12,7 +12,7 @@ send it writes two items:
   execution from rows sent by an earlier one, reported as skipped).
 
 A batch TikTok refused in parts is recorded **piece by piece** as the pieces are accepted
-(`<batch>#p<n>`, the indexes accepted): an error after some pieces were accepted (a rate limit, an
+(`<batch>#p<first index>`, the indexes accepted): an error after some pieces were accepted (a rate limit, an
 outage, a crash) never makes the retry resend them.
 
 Sending is at least once for a batch whose outcome was unknown: harmless, since segment mapping
@@ -108,9 +108,17 @@ class Ledger:
         """About to send `batch` (see the module docstring)."""
         self._put(f"{batch:06d}#intent", {"execution": {"S": execution}})
 
-    def accepted_piece(self, batch: int, piece: int, indexes: list[int]) -> None:
-        """TikTok accepted these indexes of `batch` (a piece of a bisected batch)."""
-        self._put(f"{batch:06d}#p{piece:05d}", {"indexes": {"S": json.dumps(sorted(indexes))}})
+    def withdraw_intent(self, batch: int) -> None:
+        """TikTok answered `batch`'s request with an error that applied nothing: its outcome is known,
+        so the next attempt is a first send, not a resend."""
+        aws.dynamodb().delete_item(TableName=self.table, Key={"pk": {"S": self.pk}, "sk": {"S": f"{batch:06d}#intent"}})
+
+    def accepted_piece(self, batch: int, indexes: list[int]) -> None:
+        """TikTok accepted these indexes of `batch` (a piece of a bisected batch). The item is named by
+        the piece's first index: pieces are disjoint, so a later attempt's pieces never overwrite an
+        earlier attempt's (a counter would restart at 1 and replace them)."""
+        if indexes:
+            self._put(f"{batch:06d}#p{min(indexes):06d}", {"indexes": {"S": json.dumps(sorted(indexes))}})
 
     def record(self, rec: BatchRecord) -> BatchRecord:
         """Store `rec` unless the batch is recorded already; returns the record that stands."""

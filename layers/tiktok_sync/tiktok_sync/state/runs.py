@@ -32,13 +32,16 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from .. import aws
 from ..config.destinations import DestinationsFile, parse_destinations
 from ..errors import ConfigError
-from ..intake.sources import SourceFile
+
+if TYPE_CHECKING:  # a run's identity is made of files the intake step describes
+    from ..intake.sources import SourceFile
 
 _EXEC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 CLAIM_TTL_SECONDS = 400 * 24 * 3600  # longer than S3 keeps versions by default; re-drops stay no-ops
