@@ -6,13 +6,15 @@ lock around every use.
 Kept small (a 1M-row local run must fit in a few hundred MB): members are sets of raw digests per
 id type (32 bytes for SHA-256, not 64-character strings in tuples); accepted events are kept as
 their de-duplication keys only, unless `keep_events` (tests that read event bodies) keeps each
-event as received too. `to_dict`/`from_dict` carry the world across processes (a state file).
+event as received too. `to_dict`/`from_dict` carry the world across processes (a state file);
+tokens, auth codes and refresh tokens go there as their SHA-256 only (`SecretKeyed`).
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import random
 import secrets
 import time
@@ -119,15 +121,58 @@ class Audience:
         return self.counts[-1][0] if self.counts else self.created_at
 
 
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class SecretKeyed(dict):
+    """value → item (tokens, auth codes, refresh tokens), as the world uses them. A state file keeps
+    each value's SHA-256 only, never the value: an item loaded from one is known by its digest until a
+    request presents the value (`get`), then it is an ordinary entry again."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make  # (value, fields) → item
+        self.sealed: dict[str, dict] = {}  # digest → the item's other fields
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        fields = self.sealed.pop(_sha256(key), None) if self.sealed and isinstance(key, str) else None
+        if fields is None:
+            return default
+        item = self[key] = self.make(key, fields)
+        return item
+
+    def to_list(self, fields_of, value_field: str) -> list[dict]:
+        out = []
+        for value, item in self.items():
+            fields = fields_of(item)
+            fields.pop(value_field, None)
+            out.append({"sha256": _sha256(value), **fields})
+        out.extend({"sha256": digest, **fields} for digest, fields in self.sealed.items())
+        return out
+
+    def load(self, entries: list[dict], value_field: str) -> None:
+        for entry in entries:
+            fields = dict(entry)
+            digest = fields.pop("sha256", None)
+            value = fields.pop(value_field, None)
+            if digest is None and value is not None:  # a state file written before values were sealed
+                digest = _sha256(value)
+            if digest is not None:
+                self.sealed[digest] = fields
+
+
 class World:
     def __init__(self, keep_events: bool = False) -> None:
         self.keep_events = keep_events
         self.apps: dict[str, App] = {}
         self.advertisers: dict[str, Advertiser] = {}
         self.event_sets: dict[str, EventSet] = {}
-        self.tokens: dict[str, Token] = {}
-        self.auth_codes: dict[str, Grant] = {}
-        self.refresh_tokens: dict[str, Grant] = {}
+        self.tokens: SecretKeyed = SecretKeyed(lambda value, fields: Token(token=value, **fields))
+        self.auth_codes: SecretKeyed = SecretKeyed(lambda value, fields: _grant_from({**fields, "value": value}))
+        self.refresh_tokens: SecretKeyed = SecretKeyed(lambda value, fields: _grant_from({**fields, "value": value}))
         self.audiences: dict[str, Audience] = {}  # live audiences, in creation order
         # Accepted events by de-duplication key "event_source_id\x1fevent\x1fevent_id" (in arrival
         # order): the event as received when keep_events, else None. Test events apart.
@@ -293,9 +338,9 @@ class World:
             "apps": [asdict(a) for a in self.apps.values()],
             "advertisers": [asdict(a) for a in self.advertisers.values()],
             "event_sets": [asdict(e) for e in self.event_sets.values()],
-            "tokens": [asdict(t) for t in self.tokens.values()],
-            "auth_codes": [_grant(g) for g in self.auth_codes.values()],
-            "refresh_tokens": [_grant(g) for g in self.refresh_tokens.values()],
+            "tokens": self.tokens.to_list(asdict, "token"),
+            "auth_codes": self.auth_codes.to_list(_grant, "value"),
+            "refresh_tokens": self.refresh_tokens.to_list(_grant, "value"),
             "audiences": [
                 {"audience_id": a.audience_id, "name": a.name, "advertiser_id": a.advertiser_id,
                  "created_at": a.created_at, "counts": a.counts, "history": a.history,
@@ -320,12 +365,9 @@ class World:
             world.advertisers[a["advertiser_id"]] = Advertiser(**a)
         for e in data.get("event_sets", []):
             world.event_sets[e["event_set_id"]] = EventSet(**e)
-        for t in data.get("tokens", []):
-            world.tokens[t["token"]] = Token(**t)
-        for g in data.get("auth_codes", []):
-            world.auth_codes[g["value"]] = _grant_from(g)
-        for g in data.get("refresh_tokens", []):
-            world.refresh_tokens[g["value"]] = _grant_from(g)
+        world.tokens.load(data.get("tokens", []), "token")
+        world.auth_codes.load(data.get("auth_codes", []), "value")
+        world.refresh_tokens.load(data.get("refresh_tokens", []), "value")
         for a in data.get("audiences", []):
             audience = Audience(a["audience_id"], a["name"], a["advertiser_id"], a["created_at"],
                                 counts=[tuple(c) for c in a.get("counts", [])], history=a.get("history", []),
