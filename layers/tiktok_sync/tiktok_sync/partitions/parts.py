@@ -111,6 +111,9 @@ class EventLines:
     `item_layout` is the reader's `(leaf, type)` of item fields in the order it fills `item`
     (`EventRows.item_layout`); None writes every record as JSON (order statuses, or a reader
     whose item fields are not simple).
+
+    Records of one event share their `body` (`intake/event_rows.py`): what a line holds of it
+    (key fields, or the event-level fields as JSON) and the partition are worked out once per body.
     """
 
     def __init__(self, bits: int, item_layout: Iterable[tuple[str, str]] | None = None) -> None:
@@ -119,40 +122,51 @@ class EventLines:
         layout = list(item_layout or ())
         self.leaves = tuple(leaf for leaf, _ in layout)
         self.layout = ",".join(f"{leaf}:{kind}" for leaf, kind in layout)
-        self.no_item = ("",) * len(layout)
-        self.separators = 7 + len(layout)  # in every positional line
-        self._body: dict | None = None  # the body of the previous record, its key fields and partition
-        self._key = ""
+        self.no_item = SEP * len(layout)  # the item fields' part of a line: each field after a separator
+        self._body: dict | None = None  # the body of the previous record, and what was worked out of it:
+        self._key = ""  # its key, partition, the line's fields before the value, its last field
         self._partition = 0
+        self._head = ""
+        self._tail: str | None = ""  # None: a body a positional line cannot hold
+
+    def _new_body(self, record: dict, body: dict) -> None:
+        self._body = body
+        key = event_key(record)
+        if key != self._key:  # not the continuation of the record before
+            self._key = key
+            self._partition = keys.of_key(key, self.bits)
+        if not self.compact:
+            return
+        if "cont" in record:
+            head = SEP.join((record["src"], body["event"], body["event_id"], str(body["event_time"]), ""))
+            tail = SEP
+        else:
+            head, tail = record["src"] + SEP * 4, SEP + _JSON(body)
+        fits = head.count(SEP) == 4 and "\n" not in head and "\r" not in head and "\n" not in tail
+        self._head, self._tail = head, (tail if fits else None)
 
     def __call__(self, ref: int, record: dict) -> tuple[int, str]:
         body = record["body"]
-        if body is not self._body:  # rows of one event share their body (intake/event_rows.py)
-            self._body = body
-            key = event_key(record)
-            if key != self._key:  # not the continuation of the record before
-                self._key = key
-                self._partition = keys.of_key(key, self.bits)
-        if not self.compact:
+        if body is not self._body:  # rows of one event share their body
+            self._new_body(record, body)
+        if self._tail is None or not self.compact:
             return self._partition, event_line(ref, record)
         value = record.get("value")
         item = record.get("item")
         if item is None:
-            items: Iterable[str] = self.no_item
-        elif len(item) == len(self.leaves):  # every item field, in the layout's order (the reader's)
-            items = map(str, item.values())
+            items = self.no_item
         else:
-            items = ["" if (v := item.get(leaf)) is None else str(v) for leaf in self.leaves]
-        if "cont" in record:
-            line = SEP.join((str(ref), record["src"], body["event"], body["event_id"], str(body["event_time"]),
-                             "" if value is None else repr(value), self.layout, *items, ""))
-        else:
-            line = SEP.join((str(ref), record["src"], "", "", "", "" if value is None else repr(value),
-                             self.layout, *items, _JSON(body)))
-        if (line.count(SEP) != self.separators or "\n" in line or "\r" in line
-                or (value is not None and value.__class__ is not float)):
-            return self._partition, event_line(ref, record)  # a value holding a separator or a line break
-        return self._partition, line
+            if len(item) == len(self.leaves):  # every item field, in the layout's order (the reader's)
+                items = SEP + SEP.join(map(str, item.values()))
+            else:
+                items = SEP + SEP.join(["" if (v := item.get(leaf)) is None else str(v) for leaf in self.leaves])
+            if items.count(SEP) != len(self.leaves) or "\n" in items or "\r" in items:
+                return self._partition, event_line(ref, record)  # a text holding a separator or a line break
+        if value is None:
+            return self._partition, f"{ref}{SEP}{self._head}{SEP}{self.layout}{items}{self._tail}"
+        if value.__class__ is not float:
+            return self._partition, event_line(ref, record)
+        return self._partition, f"{ref}{SEP}{self._head}{value!r}{SEP}{self.layout}{items}{self._tail}"
 
 
 def _layout(text: str) -> tuple[tuple[str, object], ...]:
