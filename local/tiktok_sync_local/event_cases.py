@@ -197,3 +197,101 @@ def event_cases(seed: int, events: int) -> dict[str, tuple[dict, list[str]]]:
         header = HEADERS[source]
         out[source] = (dict(DESTINATIONS[source]), [_csv(header, rows[:cut], rng), _csv(header, rows[cut:], rng)])
     return out
+
+
+class _MemoryS3:
+    """S3 for the event path run: objects in memory, ranged reads as StreamingBody (both readers' way)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def upload_fileobj(self, fh, _bucket: str, key: str, *_: object, **__: object) -> None:
+        self.objects[key] = fh.read()
+
+    def get_object(self, *, Key: str, Range: str, **_: object) -> dict:  # noqa: N803 - boto3's names
+        from botocore.response import StreamingBody
+
+        start, end = map(int, Range.removeprefix("bytes=").split("-"))
+        data = self.objects[Key][start:end + 1]
+        return {"Body": StreamingBody(io.BytesIO(data), len(data))}
+
+
+def event_path(seed: int, events: int, *, bits: int = 2, batch: int = 50) -> dict:
+    """Run the event path of the library on the import path over `event_cases(seed, events)`: the split's
+    code (FileScan, `_Partitioner`, a `PieceWriter` per file), then the senders' (each partition read
+    back, grouped, batched, encoded as event/track/ bodies). Works with this revision's library and
+    with the one before the compact event part lines (4b47d39: JSON lines, `read_partition` and
+    `group_events`), so that a test can run both and compare.
+
+    {source: {"records": [JSON of [ref, record], of each reject, of the stats and warnings],
+              "partitions": {p: [what the partition reads back as, in order]},
+              "bodies": {p: [grouping warnings, then each request body and the refs of its events]}}}
+    """
+    import json
+
+    from tiktok_sync import aws
+    from tiktok_sync.config import event_sources
+    from tiktok_sync.config.destinations import validate_destinations
+    from tiktok_sync.intake.reader import QueryResultReader
+    from tiktok_sync.intake.scan import FileScan, scan_warnings
+    from tiktok_sync.partitions import keys, parts
+    from tiktok_sync.pipeline.split import _Partitioner
+    from tiktok_sync.tiktok import event_grouping
+    from tiktok_sync.tiktok.client import encode_body
+    from tiktok_sync.tiktok.events import build_track_body
+
+    def dumps(value: object) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    s3, real_s3 = _MemoryS3(), aws.s3
+    aws.s3 = lambda: s3  # put back when done (the caller may be a test process)
+    try:
+        out = {}
+        for source, (config, files) in event_cases(seed, events).items():
+            dest = validate_destinations({"destinations": {source: config}}).get(source)
+            records: list[str] = []
+            pieces = []
+            for index, text in enumerate(files):
+                reader = QueryResultReader(io.BytesIO(text.encode()), f"f{index}.csv")
+                rejects: list[list] = []
+                scan = FileScan(reader, dest, now=NOW, on_reject=lambda *reject, out=rejects: out.append(list(reject)))
+                try:
+                    place = _Partitioner(dest, bits, scan.processor).place
+                except TypeError:  # before the part lines took the reader's item fields
+                    place = _Partitioner(dest, bits)
+                writer = parts.PieceWriter("b", f"{source}/piece-{index}.parts", buffer_bytes=64 * 1024)
+                base = index << keys.LINE_BITS
+                for line, record in scan:
+                    ref = base | line
+                    records.append(dumps([ref, record]))
+                    writer.add(*place(ref, record))
+                records += [dumps(reject) for reject in rejects]
+                records.append(dumps([scan.stats.to_dict(), scan_warnings(dest, scan.stats)]))
+                pieces.append(writer.close())
+            rules = event_sources.rules_for(dest)
+            partitions, bodies = {}, {}
+            for p in sorted({p for piece in pieces for p in piece.index}):
+                sources = parts.partition_sources(pieces, p)
+                if hasattr(parts, "read_event_partition"):
+                    partitions[p] = [list(row) for row in parts.read_event_partition("b", sources)]
+                    groups, warnings = event_grouping.group_rows(parts.read_event_partition("b", sources), dest)
+                else:
+                    partitions[p] = list(parts.read_partition("b", sources))
+                    groups, warnings = event_grouping.group_events(list(parts.read_partition("b", sources)), dest)
+                sent = [dumps(warnings)]
+                for source_id, chunk in event_grouping.event_batches(groups, batch):
+                    body = build_track_body(event_source=rules.event_source, event_source_id=source_id,
+                                            events=[e.body for e in chunk], test_event_code=dest.test_event_code or None)
+                    sent += [encode_body(body).decode(), dumps([e.refs for e in chunk])]
+                bodies[p] = sent
+            out[source] = {"records": records, "partitions": partitions, "bodies": bodies}
+        return out
+    finally:
+        aws.s3 = real_s3
+
+
+if __name__ == "__main__":  # python -m tiktok_sync_local.event_cases SEED EVENTS: event_path's JSON
+    import json
+    import sys
+
+    print(json.dumps(event_path(int(sys.argv[1]), int(sys.argv[2]))))
