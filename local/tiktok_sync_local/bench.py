@@ -4,8 +4,13 @@ Generates (deterministic, seeded) audience files with messy emails and phones ov
 countries (some pre-hashed, some blank, some junk) and offline-event files. For each file, in a
 fresh interpreter each:
 
-* **split** — what the split step does per row: `FileScan` (read, validate, normalize, hash,
-  rejects CSV) and the part lines of `partitions/parts.py` (S3 replaced by a byte-counting sink);
+* **split** — what a split worker does per row: `FileScan` (read, validate, normalize, hash,
+  rejects CSV), the partition and part line of each valid row (`pipeline/split._Partitioner`) and
+  the parts object (`PieceWriter`; S3 replaced by a sink keeping objects in temporary files);
+* **sender** (offline events) — what the events senders then do with those parts, per row: every
+  partition read back and grouped into events as `EventsJob` does, cut into batches and encoded as
+  event/track/ request bodies (the HTTP call left out); and **split + sender**, rows per CPU-second
+  of both together;
 * **reference** — the same work done the simplest good way (research/perf-limits.md §6):
   `csv.reader`, an email check + `sha256`, a fast path for clean North American numbers and
   `phonenumbers` behind a 262,144-entry LRU cache for the rest, JSON request batches of 10,000.
@@ -19,19 +24,22 @@ generated cells (`--phones`, default 2,000,000 in two processes). Figures are pr
 asserted. `--baseline DIR` also measures another revision's library (`git archive REV layers`).
 
 Targets (issue 8 item 7): email+phone ≥ 2× the reference on the half-international mix; no drop
-from 1M to 4M rows; memory flat.
+from 1M to 4M rows; offline events ≥ 2× the events figure of 0be74dd (`--baseline`); memory flat.
+`--cases events` (or `audience`) runs one kind only.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 FIRST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar"]
@@ -222,20 +230,35 @@ def _peak_rss_mb() -> float:
 
 
 class _S3Sink:
-    """Stands in for S3 in the part writers: counts the bytes it is given."""
+    """Stands in for S3 in the split's part writers and the sender's reads: objects are kept in
+    temporary files (not in memory: the figures are the split's and the sender's own), ranged reads
+    are served from them."""
 
     def __init__(self) -> None:
         self.bytes = 0
-        self.objects = 0
+        self.objects: dict[str, object] = {}
 
-    def put_object(self, *, Body: bytes, **_: object) -> None:  # noqa: N803 - boto3's names
-        self.bytes += len(Body)
-        self.objects += 1
+    def put_object(self, *, Key: str, Body: bytes, **_: object) -> None:  # noqa: N803 - boto3's names
+        self.upload_fileobj(io.BytesIO(Body), "", Key)
 
-    def upload_fileobj(self, fh, *_: object, **__: object) -> None:
+    def upload_fileobj(self, fh, _bucket: str, key: str, *_: object, **__: object) -> None:
+        spool = tempfile.TemporaryFile()
         while chunk := fh.read(1 << 20):
             self.bytes += len(chunk)
-        self.objects += 1
+            spool.write(chunk)
+        self.objects[key] = spool
+
+    def get_object(self, *, Key: str, Range: str | None = None, **_: object) -> dict:  # noqa: N803
+        from botocore.response import StreamingBody
+
+        spool = self.objects[Key]
+        spool.seek(0, os.SEEK_END)  # type: ignore[attr-defined]
+        start, end = 0, spool.tell() - 1  # type: ignore[attr-defined]
+        if Range:
+            start, end = (int(x) for x in Range.removeprefix("bytes=").split("-"))
+        spool.seek(start)  # type: ignore[attr-defined]
+        data = spool.read(end - start + 1)  # type: ignore[attr-defined]
+        return {"Body": StreamingBody(io.BytesIO(data), len(data))}
 
 
 class _NullText:
@@ -243,18 +266,91 @@ class _NullText:
         return len(s)
 
 
+def _reset_peak_rss() -> bool:
+    """Start VmHWM again from the current RSS (Linux), so a second phase gets its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def measure_split(path: str, config: dict, destination: str) -> dict:
-    """What the split step does per row: FileScan + rejects CSV + part lines (S3 is a sink)."""
+    """What a split worker does per row: FileScan (read, validate, normalize, hash, rejects CSV), the
+    partition and part line of every valid record, the parts object (S3 is a sink). For events, then
+    what the senders do with those parts: every partition decoded, grouped into events and encoded
+    as event/track/ request bodies (`send`)."""
     from tiktok_sync import aws
     from tiktok_sync.config.destinations import validate_destinations
+
+    sink = _S3Sink()
+    aws.s3 = lambda: sink  # the part writers and readers call aws.s3()
+    dest = validate_destinations(config).get(destination)
+    try:
+        from tiktok_sync.partitions.parts import PieceWriter  # noqa: F401
+    except ImportError:  # a library from before the map-reduce split (--baseline of an older revision)
+        return _measure_split_part_writers(path, dest, sink)
+    from tiktok_sync.intake.reader import open_local
+    from tiktok_sync.intake.rejects import RejectsWriter
+    from tiktok_sync.intake.scan import FileScan
+    from tiktok_sync.partitions import keys
+    from tiktok_sync.partitions.parts import PieceWriter
+    from tiktok_sync.pipeline import plan
+    from tiktok_sync.pipeline.split import _Partitioner
+
+    # The plan's partition count for this file (default PartSize and EventPartitionBytes).
+    per_row = plan.BYTES_PER_ROW.get(dest.type, plan.DEFAULT_BYTES_PER_ROW)
+    per_partition = 20_000 if dest.type == "audience" else 16 * 1024 * 1024 // plan.DEFAULT_BYTES_PER_ROW
+    bits = keys.bits_for(os.path.getsize(path) // per_row, per_partition)
+    start, cpu = time.perf_counter(), time.process_time()
+    reader = open_local(path)
+    scan = FileScan(reader, dest, on_reject=RejectsWriter(_NullText()))  # type: ignore[arg-type]
+    try:
+        partition = _Partitioner(dest, bits, scan.processor)
+    except TypeError:  # before the part lines took the reader's item fields
+        partition = _Partitioner(dest, bits)
+    writer = PieceWriter("bench", "runs/bench/pieces/piece-00000.parts")
+    add = writer.add
+    if partition.mirror:
+        for line, record in scan:
+            for p, text in partition.lines(line, record):
+                add(p, text)
+    else:
+        place = getattr(partition, "place", partition)
+        for line, record in scan:
+            p, text = place(line, record)
+            add(p, text)
+    parts = writer.close()
+    reader.close()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    stats = scan.stats
+    out = {"rows": stats.read, "valid": stats.valid, "rejected": stats.rejected, "parts": len(parts.index),
+           "part_bytes": sink.bytes, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+           "rows_per_s": int(stats.read / cpu) if cpu else 0, "peak_rss_mb": round(_peak_rss_mb(), 1)}
+    if dest.type != "audience":
+        from tiktok_sync.partitions import parts as part_lines
+        from tiktok_sync.tiktok import event_grouping
+
+        def load(p: int) -> tuple:  # what EventsJob._load does
+            sources = part_lines.partition_sources([parts], p)
+            if hasattr(part_lines, "read_event_partition"):
+                return event_grouping.group_rows(part_lines.read_event_partition("bench", sources), dest)
+            with event_grouping.gc_paused():  # JSON lines, read whole, then grouped
+                rows = list(part_lines.read_partition("bench", sources))
+            return event_grouping.group_events(rows, dest)
+
+        out["send"] = _measure_event_sender(dest, sorted(parts.index), load)
+    return out
+
+
+def _measure_split_part_writers(path: str, dest, sink: _S3Sink) -> dict:
+    """measure_split for a library from before the map-reduce split (FileScan + the part writers)."""
     from tiktok_sync.intake.reader import open_local
     from tiktok_sync.intake.rejects import RejectsWriter
     from tiktok_sync.intake.scan import FileScan
     from tiktok_sync.partitions.parts import AudiencePartWriter, EventPartWriter
 
-    sink = _S3Sink()
-    aws.s3 = lambda: sink  # the part writers call aws.s3().put_object / upload_fileobj
-    dest = validate_destinations(config).get(destination)
     start, cpu = time.perf_counter(), time.process_time()
     reader = open_local(path)
     rejects = RejectsWriter(_NullText())  # type: ignore[arg-type]
@@ -271,9 +367,51 @@ def measure_split(path: str, config: dict, destination: str) -> dict:
     reader.close()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     stats = scan.stats
-    return {"rows": stats.read, "valid": stats.valid, "rejected": stats.rejected, "parts": len(parts),
-            "part_bytes": sink.bytes, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
-            "rows_per_s": int(stats.read / cpu) if cpu else 0, "peak_rss_mb": round(_peak_rss_mb(), 1)}
+    out = {"rows": stats.read, "valid": stats.valid, "rejected": stats.rejected, "parts": len(parts),
+           "part_bytes": sink.bytes, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+           "rows_per_s": int(stats.read / cpu) if cpu else 0, "peak_rss_mb": round(_peak_rss_mb(), 1)}
+    if dest.type != "audience":
+        from tiktok_sync.partitions.parts import read_part
+        from tiktok_sync.tiktok.event_grouping import group_events
+
+        def load(part) -> tuple:  # what EventsJob did: the whole part read, then grouped
+            return group_events(list(read_part("bench", part.key)), dest), []
+
+        out["send"] = _measure_event_sender(dest, parts, load)
+    return out
+
+
+def _measure_event_sender(dest, partitions: list, load) -> dict:
+    """The events senders' CPU per row: each partition read back and grouped (`load`), cut into
+    batches and encoded as the event/track/ bodies TikTok receives (the HTTP call left out)."""
+    from tiktok_sync.tiktok.client import encode_body
+    from tiktok_sync.tiktok.events import build_track_body
+
+    try:
+        from tiktok_sync.config import event_sources
+
+        source = event_sources.rules_for(dest).event_source
+    except ImportError:  # before the per-source rules
+        source = dest.event_source
+    rss_reset = _reset_peak_rss()
+    rows = events = body_bytes = 0
+    start, cpu = time.perf_counter(), time.process_time()
+    for partition in partitions:
+        groups, _ = load(partition)
+        for group in groups:
+            source_id, evs = (group.source_id, group.events) if hasattr(group, "events") else group
+            for i in range(0, len(evs), 1000):
+                chunk = evs[i:i + 1000]
+                body = build_track_body(event_source=source, event_source_id=source_id, events=[e.body for e in chunk],
+                                        test_event_code=dest.test_event_code or None)
+                body_bytes += len(encode_body(body))
+                events += len(chunk)
+                rows += sum(len(getattr(e, "refs", None) or e.lines) for e in chunk)
+        del groups
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"rows": rows, "events": events, "body_bytes": body_bytes, "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu, 3), "rows_per_s": int(rows / cpu) if cpu else 0,
+            "peak_rss_mb": round(_peak_rss_mb(), 1) if rss_reset else None}
 
 
 def measure_reference(path: str, kind: str) -> dict:
@@ -418,6 +556,23 @@ def _ensure(path: str, kind: str, rows: int, columns: str | None, mix: str) -> N
     os.replace(tmp, path)
 
 
+def _print_sender(label: str, splits: list[dict], bases: list[dict]) -> None:
+    """The events sender's line (decode + group + encode of every partition) and the split and the
+    sender together (rows per CPU-second of both), each with its ratio to the baseline's."""
+    def both(r: dict) -> int:  # rows read per CPU-second of the split and the senders together
+        return int(r["rows"] / (r["cpu_seconds"] + r["send"]["cpu_seconds"]))
+
+    for what, rate in (("sender", lambda r: r["send"]["rows_per_s"]), ("split + sender", both)):
+        best = max(rate(r) for r in splits)
+        rss = max(splits, key=rate)["send"]["peak_rss_mb"] if what == "sender" else None
+        base_cols = ""
+        if bases:
+            ratio = statistics.median(rate(s) / rate(b) for s, b in zip(splits, bases))
+            base_cols = f" {max(rate(b) for b in bases):>15,} {ratio:>7.2f}"
+        print(f"{label + ': ' + what:42} {best:>12,} {'-':>11} {'-':>6} {rss or '-':>13} {'-':>11} {'':>9}{base_cols}",
+              flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tiktok-sync bench", description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default=".bench", help="where generated files are kept (reused when present)")
@@ -427,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="generated phone cells for the fast-path differential check (0: skip)")
     ap.add_argument("--baseline", help="also measure the split of another revision: the path of its "
                     "layers/tiktok_sync folder (e.g. `git archive REV layers | tar -x -C DIR`), printed as a ratio")
+    ap.add_argument("--cases", default="audience,events",
+                    help="which cases: audience (the email/phone files), events (offline events: split and sender)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--kind", default="audience", help=argparse.SUPPRESS)
     ap.add_argument("--what", default="split", help=argparse.SUPPRESS)
@@ -446,12 +603,17 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(x) for x in args.rows.split(",")]
     first = counts[0]
     # (label, file, kind, rows, columns, mix, with a reference loop)
-    cases = [(f"email+phone, half international {first:,}", f"audience-ep-intl-{first}.csv", "audience", first,
-              "email,phone", "intl", True)]
-    for n in counts:
-        cases.append((f"email+phone, US-heavy {n:,}", f"audience-ep-{n}.csv", "audience", n, "email,phone", "us", True))
-    cases.append((f"email only {first:,}", f"audience-e-{first}.csv", "audience", first, "email", "us", True))
-    cases.append((f"offline events {first:,}", f"events-{first}.csv", "events", first, None, "us", False))
+    wanted = set(args.cases.split(","))
+    cases = []
+    if "audience" in wanted:
+        cases.append((f"email+phone, half international {first:,}", f"audience-ep-intl-{first}.csv", "audience",
+                      first, "email,phone", "intl", True))
+        for n in counts:
+            cases.append((f"email+phone, US-heavy {n:,}", f"audience-ep-{n}.csv", "audience", n, "email,phone", "us",
+                          True))
+        cases.append((f"email only {first:,}", f"audience-e-{first}.csv", "audience", first, "email", "us", True))
+    if "events" in wanted:
+        cases.append((f"offline events {first:,}: split", f"events-{first}.csv", "events", first, None, "us", False))
     base_head = f" {'baseline rows/s':>15} {'vs base':>7}" if args.baseline else ""
     print(f"{'case':42} {'split rows/s':>12} {'ref rows/s':>11} {'ratio':>6} {'split RSS MB':>13} "
           f"{'ref RSS MB':>11} {'rejected':>9}{base_head}", flush=True)
@@ -483,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
             best[f"{n:,}"] = (split["rows_per_s"], ref_rate)
         print(f"{label:42} {split['rows_per_s']:>12,} {ref_cols[0]} {split['peak_rss_mb']:>13} {ref_cols[1]} "
               f"{split['rejected']:>9,}{base_cols}", flush=True)
+        if "send" in split:
+            _print_sender(label.removesuffix(": split"), splits, bases)
     if len(best) > 1:
         (small, (s0, r0)), (large, (s1, r1)) = list(best.items())[0], list(best.items())[-1]
         print(f"{large} vs {small} rows (US-heavy): split {s1 / s0:.2f}x, reference {r1 / r0:.2f}x of its rows/s")

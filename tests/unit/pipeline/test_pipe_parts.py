@@ -5,16 +5,23 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tiktok_sync import aws
+from tiktok_sync.intake.event_rows import event_key, event_row
 from tiktok_sync.partitions import keys
+from tiktok_sync.partitions import parts as parts_module
 from tiktok_sync.partitions.parts import (
+    EventLines,
     PieceWriter,
     audience_line,
+    event_rows,
     home_hash,
+    partition_lines,
     partition_sources,
+    read_event_partition,
     read_partition,
 )
 
@@ -98,3 +105,83 @@ def test_an_empty_piece_writes_nothing(monkeypatch):
     monkeypatch.setattr(aws, "s3", lambda: s3)
     parts = PieceWriter("b", "k").close()
     assert parts.key is None and parts.rows == 0 and not s3.objects
+
+
+# --- event lines ----------------------------------------------------------------------------------
+
+LAYOUT = [("content_id", "s"), ("content_name", "s"), ("price", "f"), ("quantity", "i")]
+BODY = {"event": "Purchase", "event_time": 1763800000, "event_id": "o-1", "user": {"email": ["a" * 64]},
+        "properties": {"currency": "USD"}}
+STUB = {"event": "Purchase", "event_time": 1763800000, "event_id": "o-1"}
+
+
+def full(**row):
+    return {"src": "7311111111111111111", "body": BODY, **row}
+
+
+def cont(**row):
+    return {"src": "7311111111111111111", "body": STUB, "cont": 1, **row}
+
+
+def test_event_lines_are_positional_and_read_back_as_the_records():
+    lines = EventLines(3, LAYOUT)
+    records = [
+        full(value=10.5, item={"content_id": "A", "content_name": "Day Pack", "price": 10.5, "quantity": 1}),
+        cont(item={"content_id": "B", "quantity": 3}),  # fields left out, no value
+        cont(value=0.1),  # no item
+        cont(item={"content_name": "é 🎒 \u2028 [x] {y} \\", "price": 1e-07, "quantity": 10**14}),
+    ]
+    out = [lines(ref, rec) for ref, rec in enumerate(records, start=2)]
+    assert {p for p, _ in out} == {keys.of_key("7311111111111111111\x1fPurchase\x1fo-1", 3)}
+    assert all(not text.startswith("[") for _, text in out)
+    assert out[1][1] == "3\x1f7311111111111111111\x1fPurchase\x1fo-1\x1f1763800000\x1f\x1f" \
+                        "content_id:s,content_name:s,price:f,quantity:i\x1fB\x1f\x1f\x1f3\x1f"
+    assert list(event_rows([text for _, text in out])) == [event_row(ref, rec)
+                                                           for ref, rec in enumerate(records, start=2)]
+
+
+@pytest.mark.parametrize("record", [
+    full(item={"content_name": "a\x1fb"}),  # the separator
+    cont(item={"content_id": "two\nlines"}),
+    cont(item={"content_id": "cr\rhere"}),
+    {"src": "7311111111111111111", "body": {**STUB, "event_id": "o\x1f1"}, "cont": 1},
+    full(value=5),  # not a float: a JSON line keeps the type
+])
+def test_event_lines_fall_back_to_json_for_what_a_field_cannot_hold(record):
+    p, text = EventLines(3, LAYOUT)(7, record)
+    assert text == json.dumps([7, record], separators=(",", ":"), ensure_ascii=False)
+    assert p == keys.of_key(event_key(record), 3)
+    assert list(event_rows([text])) == [event_row(7, record)]
+
+
+def test_without_a_layout_every_line_is_json():
+    order = {"body": {"order_info": {"order_id": "H-1", "order_status": "CREATE_ORDER", "update_time": 1}},
+             "spu": {"third_spu_id": "S"}}
+    p, text = EventLines(2)(4, order)
+    assert json.loads(text) == [4, order] and p == keys.of_key("H-1", 2)
+
+
+def test_event_partitions_of_earlier_versions_read_back(monkeypatch):
+    """Parts written before the positional lines (JSON only), e.g. by the pieces of a resumed run."""
+    s3 = FakeS3()
+    monkeypatch.setattr(aws, "s3", lambda: s3)
+    records = [full(value=1.5, item={"content_id": "A"}), cont(value=2.0)]
+    writer = PieceWriter("b", "old.parts")
+    for ref, rec in enumerate(records, start=2):
+        writer.add(0, json.dumps([ref, rec], separators=(",", ":")))
+    parts = writer.close()
+    rows = list(read_event_partition("b", partition_sources([parts], 0)))
+    assert rows == [event_row(ref, rec) for ref, rec in enumerate(records, start=2)]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_partition_lines_are_read_in_chunks(monkeypatch, chunk):
+    s3 = FakeS3()
+    monkeypatch.setattr(aws, "s3", lambda: s3)
+    monkeypatch.setattr(parts_module, "READ_CHUNK", chunk)
+    texts = ["ä€🎒", "x", "\u2028y", "z" * 100]
+    writer = PieceWriter("b", "k", buffer_bytes=10)
+    for t in texts:
+        writer.add(1, t)
+    parts = writer.close()
+    assert list(partition_lines("b", partition_sources([parts], 1))) == texts

@@ -1,8 +1,9 @@
 """Golden request bodies, one per event source: a file in, the exact JSON TikTok receives out.
 
 For offline, crm, web, app events and order statuses, `tests/fixtures/golden/<source>.csv` goes
-through the real code path with the clock frozen — the row reader (FileScan), the part lines
-(JSON, as the split writes them), grouping, batching and `send_event_batch` on a fake transport —
+through the real code path with the clock frozen — the row reader (FileScan), the part lines as
+the split writes them and the sender reads them back, grouping, batching and `send_event_batch` on
+a fake transport —
 and every request body must equal `tests/fixtures/golden/<source>.json` byte for byte (compact
 JSON, key order included), as must the rejects and warnings. After a deliberate change, rewrite
 the expected files with `GOLDEN_UPDATE=1 pytest tests/unit/tiktok/test_tt_golden_sources.py` and
@@ -22,7 +23,9 @@ from test_tt_support import FakeTikTok, make_client
 from tiktok_sync.config.destinations import load_destinations
 from tiktok_sync.intake.reader import open_local
 from tiktok_sync.intake.scan import FileScan, scan_warnings
-from tiktok_sync.tiktok.event_grouping import event_batches, group_events
+from tiktok_sync.partitions.parts import event_rows
+from tiktok_sync.pipeline.split import _Partitioner
+from tiktok_sync.tiktok.event_grouping import event_batches, group_events, group_rows
 from tiktok_sync.tiktok.events import send_event_batch
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "golden"
@@ -37,11 +40,14 @@ def run(source: str) -> tuple[dict, list]:
     try:
         scan = FileScan(reader, dest, now=NOW,
                         on_reject=lambda line, reason, column, detail: rejects.append([line, reason, column]))
-        lines = [json.dumps([ref, record], separators=(",", ":")) for ref, record in scan]  # the part lines
+        place = _Partitioner(dest, 0, scan.processor).place
+        lines = [place(ref, record)[1] for ref, record in scan]  # the part lines (one partition)
     finally:
         reader.close()
-    rows = [json.loads(line) for line in lines]
-    groups, group_warnings = group_events(rows, dest)
+    if dest.type == "order_status":
+        groups, group_warnings = group_events([json.loads(line) for line in lines], dest)
+    else:
+        groups, group_warnings = group_rows(event_rows(lines), dest)
     fake = FakeTikTok()
     client = make_client(fake)
     refs = []

@@ -61,6 +61,7 @@ _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f"})
 _HASHED = ("email", "phone", "external_id", "maid")  # reading rules that hash (SHA-256)
+_ITEM_TYPES = {"text": "s", "text500": "s", "number": "f", "integer": "i"}  # what an item field's value is
 _LISTED = ("email", "phone", "external_id")  # hashed and sent as arrays (user.email: [...])
 
 # Notes: warning texts keyed as counted ({n} is the count). Column names in them are header names,
@@ -512,6 +513,11 @@ class EventRows(_Rows):
         self.item_fields = _Fields(rules, dest, cmap, header, item_names, {})
         self.items = [(leaf, p, read) for _, p, _, leaf, read in self.item_fields.plain]
         self.items_multi = bool(self.item_fields.multi)
+        # The item fields as part lines hold them (partitions/parts.EventLines): (leaf, type) in the
+        # order `process` fills `item`; None when a field has several columns or another reading rule.
+        types = [_ITEM_TYPES.get(rules.fields[name].kind) for name, *_ in self.item_fields.plain]
+        self.item_layout = (None if self.items_multi or None in types else
+                            tuple((leaf, t) for (leaf, *_), t in zip(self.items, types)))
         self.currency_expected = not dest.currency and "currency" in rules.fields
         key_positions = set(self.head_fields.positions)
         key_positions.update(p for _, ps, *_ in self.ids for p in ps)
@@ -777,6 +783,18 @@ def event_key(record: dict) -> str:
     if info is not None:
         return info["order_id"]
     return f"{record['src']}\x1f{body['event']}\x1f{body['event_id']}"
+
+
+def event_row(ref: int, record: dict) -> tuple:
+    """An event record as the grouping takes it (`tiktok/event_grouping.py`), and as an event part line
+    is read back (`partitions/parts.py`): `(ref, src, event, event_id, event_time, body, value, item)`
+    — `body` the event-level fields of a full record and `event_time` None, or for a continuation
+    record `body` None and its `event_time`."""
+    body = record["body"]
+    if "cont" in record:
+        return (ref, record["src"], body["event"], body["event_id"], body["event_time"], None,
+                record.get("value"), record.get("item"))
+    return ref, record["src"], body["event"], body["event_id"], None, body, record.get("value"), record.get("item")
 
 
 def describe_notes(notes: Counter | dict) -> list[str]:

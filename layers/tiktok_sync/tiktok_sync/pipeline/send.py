@@ -43,12 +43,12 @@ from ..config.destinations import Destination
 from ..errors import PartTimeoutError, PermanentApiError, RateLimitedError, TikTokSyncError
 from ..intake.rejects import RejectsWriter
 from ..partitions.keys import split_ref
-from ..partitions.parts import read_partition
+from ..partitions.parts import read_event_partition, read_partition
 from ..state import runs, snapshots
 from ..state.event_ledger import EventLedger, event_digest
 from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
-from ..tiktok.event_grouping import event_batches, gc_paused, group_events, summarize
+from ..tiktok.event_grouping import EventGroup, event_batches, gc_paused, group_events, group_rows, summarize
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
 from .objects import get_json, put_json
@@ -448,16 +448,27 @@ class EventsJob(PartitionJob):
         self.sent_before = EventLedger(ledger_table, self.run["run_id"]) if self.dest.dedupe_across_runs else None
         self.already_sent_rows = 0
 
+    def _load(self) -> list:
+        """The partition's events, grouped as its lines are read (no list of rows is kept)."""
+        sources = partition_sources_of(self.bucket, self.item)
+        if self.dest.type == "order_status":
+            self.grouped = group_events(read_partition(self.bucket, sources), self.dest)
+        else:
+            self.grouped = group_rows(read_event_partition(self.bucket, sources), self.dest)
+        self.row_count = sum(len(ev.refs) for g in self.grouped[0] for ev in g.events)
+        return []
+
     def new_tally(self) -> PartTally:
-        tally = PartTally(rows=len(self.rows))
+        tally = PartTally(rows=self.row_count)
         tally.skip("already_sent", self.already_sent_rows)
         return tally
 
     def batches(self) -> list[Batch]:
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
-        groups, self.warnings = group_events(self.rows, self.dest)
-        groups = self._without_sent_before(groups)
+        groups, warnings = self.grouped
+        self.warnings = list(warnings)
+        groups = self._without_sent_before([EventGroup(g.source_id, list(g.events)) for g in groups])
         out: list[Batch] = []
         for source_id, chunk in event_batches(groups, max_events):
             refs = [ref for ev in chunk for ref in ev.refs]

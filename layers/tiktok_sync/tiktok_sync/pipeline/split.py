@@ -27,17 +27,16 @@ from aws_lambda_powertools import Logger
 from .. import aws
 from ..config.destinations import Destination
 from ..errors import FileTooLargeError, TooManyRejectsError
-from ..intake.event_rows import event_key
 from ..intake.reader import QueryResultReader
 from ..intake.rejects import RejectsWriter
 from ..intake.scan import FileScan, ScanStats, scan_warnings
 from ..intake.sources import open_source
 from ..partitions import keys
 from ..partitions.parts import (
+    EventLines,
     PieceParts,
     PieceWriter,
     audience_line,
-    event_line,
     home_hash,
     mirror_lines,
     partition_sources,
@@ -84,18 +83,22 @@ def _open_piece(piece: dict) -> QueryResultReader:
 class _Partitioner:
     """Where a valid record goes, and its part line(s): audience rows by their home id (sent as whole
     rows), a mirror destination's ids each by its own hash (a diff is local to a partition), events
-    by event key."""
+    by event key (`EventLines`, with the item fields of the row reader that made the records)."""
 
-    def __init__(self, dest: Destination, bits: int) -> None:
+    def __init__(self, dest: Destination, bits: int, processor: Any = None) -> None:
         self.bits = bits
         self.audience = dest.type == "audience"
         self.mirror = self.audience and dest.mode == "mirror"
         self.codes = [TYPE_CODES[s] for s in dest.id_schema]
+        # (partition, line) of a record of a one-line kind (once per row: no dispatch on the kind)
+        self.place: Callable[[int, Any], tuple[int, str]] = (
+            self._audience if self.audience else EventLines(bits, getattr(processor, "item_layout", None)))
 
     def __call__(self, ref: int, record: Any) -> tuple[int, str]:
-        if self.audience:
-            return keys.of_hash(home_hash(record), self.bits), audience_line(ref, record)
-        return keys.of_key(event_key(record), self.bits), event_line(ref, record)
+        return self.place(ref, record)
+
+    def _audience(self, ref: int, record: Any) -> tuple[int, str]:
+        return keys.of_hash(home_hash(record), self.bits), audience_line(ref, record)
 
     def lines(self, ref: int, record: Any) -> Any:
         """Every (partition, line) of a record (several for a mirror row: one per id)."""
@@ -116,7 +119,6 @@ def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -
     started = time.time()
     dest = Destination.from_dict(run["destination"])
     f = piece["file"]
-    partition = _Partitioner(dest, int(run["partition_bits"]))
     file_index = int(f["index"])
     writer = PieceWriter(bucket, piece_parts_key(prefix, number))
     with tempfile.TemporaryFile() as rejects_raw:
@@ -126,13 +128,15 @@ def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -
         scan = None
         try:
             scan = FileScan(reader, dest, now=int(run["now"]), on_reject=rejects)
+            partition = _Partitioner(dest, int(run["partition_bits"]), scan.processor)
             add = writer.add
             base = file_index << keys.LINE_BITS
             n = 0
             lines = partition.lines if partition.mirror else None
+            place = partition.place
             for line, record in scan:
                 if lines is None:
-                    p, text = partition(base | line, record)
+                    p, text = place(base | line, record)
                     add(p, text)
                 else:
                     for p, text in lines(base | line, record):

@@ -25,13 +25,14 @@ values that look like order totals repeated on every row (F9), differing values 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import event_sources
 from ..config.destinations import VALUE_AGGREGATIONS, Destination
+from ..intake.event_rows import event_row
 
 
 @dataclass
@@ -50,11 +51,19 @@ class EventGroup:
     events: list[GroupedEvent] = field(default_factory=list)
 
 
-def group_events(rows: list[list], dest: Destination) -> tuple[list[EventGroup], list[str]]:
-    """`rows` are part lines `[ref, record]`; returns (groups, warnings)."""
+def group_events(rows: Iterable[list], dest: Destination) -> tuple[list[EventGroup], list[str]]:
+    """`rows` are `[ref, record]` pairs (records as `intake/event_rows.py` makes them); returns
+    (groups, warnings)."""
     with gc_paused():
         if dest.type == "order_status":
             return _group_orders(rows), []
+        return _group_tracked((event_row(ref, record) for ref, record in rows), dest)
+
+
+def group_rows(rows: Iterable[tuple], dest: Destination) -> tuple[list[EventGroup], list[str]]:
+    """The same for event rows as a partition is read back (`partitions.parts.read_event_partition`:
+    `event_row` tuples), grouped as they stream in. Not for order statuses (their parts hold records)."""
+    with gc_paused():
         return _group_tracked(rows, dest)
 
 
@@ -94,21 +103,25 @@ def _merge_into(into: dict, more: dict) -> None:
                     seen.add(h)
 
 
-def _group_tracked(rows: list[list], dest: Destination) -> tuple[list[EventGroup], list[str]]:
+def _group_tracked(rows: Iterable[tuple], dest: Destination) -> tuple[list[EventGroup], list[str]]:
     rules = event_sources.rules_for(dest)
     agg = VALUE_AGGREGATIONS.get(dest.value_aggregation, "line")
     # key -> [first full body, refs, user (None: the first body's), items, values, quantities, body is a stub]
     by_key: dict[tuple[str, str, str], list] = {}
-    for ref, rec in rows:
-        body = rec["body"]
-        key = (rec["src"], body["event"], body["event_id"])
+    for ref, src, event, event_id, event_time, body, value, item in rows:
+        key = (src, event, event_id)
         g = by_key.get(key)
         if g is None:
-            g = by_key[key] = [body, [ref], None, [], [], [], "cont" in rec]
+            if body is None:  # a continuation first: its key fields stand in until the full record comes
+                g = [{"event": event, "event_time": int(event_time), "event_id": event_id}, [ref], None, [], [], [],
+                     True]
+            else:
+                g = [body, [ref], None, [], [], [], False]
+            by_key[key] = g
         else:
             g[1].append(ref)
-            if "cont" in rec:
-                pass  # the event-level fields of the row before it, which is in this group too
+            if body is None:
+                pass  # a continuation: the event-level fields of the row before it, which is in this group too
             elif g[6]:
                 g[0], g[6] = body, False
             elif user := body.get("user"):
@@ -118,10 +131,8 @@ def _group_tracked(rows: list[list], dest: Destination) -> tuple[list[EventGroup
                         g[2] = _merged_user(first_user or {}, user)
                     else:
                         _merge_into(g[2], user)
-        item = rec.get("item")
         if item is not None:
             g[3].append(item)
-        value = rec.get("value")
         if value is not None:
             g[4].append(value)
             g[5].append(item.get("quantity", 1) if item is not None else 1)
@@ -172,7 +183,7 @@ def _group_tracked(rows: list[list], dest: Destination) -> tuple[list[EventGroup
     return list(groups.values()), warnings
 
 
-def _group_orders(rows: list[list]) -> list[EventGroup]:
+def _group_orders(rows: Iterable[list]) -> list[EventGroup]:
     # key -> [first full order_info, refs, spus by third_spu_id, info is a stub]
     by_key: dict[tuple[str, str, int], list] = {}
     for ref, rec in rows:
