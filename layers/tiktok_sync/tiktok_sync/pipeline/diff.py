@@ -32,9 +32,9 @@ from aws_lambda_powertools import Logger
 
 from ..config.destinations import Destination
 from ..errors import DeleteGuardError
+from ..memory import gc_paused
 from ..partitions.parts import read_partition
 from ..state import runs, snapshots
-from ..tiktok.event_grouping import gc_paused
 from .catch import error_dict, error_from_catch
 from .objects import get_json, get_json_many, put_json
 from .split import partition_sources_of

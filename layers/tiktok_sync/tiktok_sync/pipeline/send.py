@@ -42,13 +42,14 @@ from .. import aws, reasons
 from ..config.destinations import Destination
 from ..errors import PartTimeoutError, PermanentApiError, RateLimitedError, TikTokSyncError
 from ..intake.rejects import RejectsWriter
+from ..memory import gc_paused
 from ..partitions.keys import split_ref
 from ..partitions.parts import read_event_partition, read_partition
 from ..state import runs, snapshots
 from ..state.event_ledger import EventLedger, event_digest
 from ..state.ledger import BatchRecord, BatchState, Ledger
 from ..tiktok.audiences import map_users, mapping_batches
-from ..tiktok.event_grouping import EventGroup, event_batches, gc_paused, group_events, group_rows, summarize
+from ..tiktok.event_grouping import EventGroup, event_batches, group_events, group_rows, summarize
 from ..tiktok.events import send_event_batch
 from .catch import error_from_catch
 from .objects import get_json, put_json
@@ -447,6 +448,8 @@ class EventsJob(PartitionJob):
         super().__init__(event, client_factory, ledger_table)
         self.sent_before = EventLedger(ledger_table, self.run["run_id"]) if self.dest.dedupe_across_runs else None
         self.already_sent_rows = 0
+        self._batches: list[Batch] | None = None
+        self._digests: dict[int, str] = {}  # id(event) → its digest in the cross-run ledger, computed once
 
     def _load(self) -> list:
         """The partition's events, grouped as its lines are read (no list of rows is kept)."""
@@ -459,11 +462,21 @@ class EventsJob(PartitionJob):
         return []
 
     def new_tally(self) -> PartTally:
+        self.batches()  # decides which events an earlier run delivered
         tally = PartTally(rows=self.row_count)
         tally.skip("already_sent", self.already_sent_rows)
         return tally
 
+    def _digest(self, source_id: str, ev: Any) -> str:
+        found = self._digests.get(id(ev))
+        if found is None:
+            found = self._digests[id(ev)] = event_digest(self.dest, source_id, ev.body)
+        return found
+
     def batches(self) -> list[Batch]:
+        """The partition's batches, decided once per job (the same on every call)."""
+        if self._batches is not None:
+            return self._batches
         limits = self.run.get("limits", {})
         max_events = int(limits.get("events_max", 1000))
         groups, warnings = self.grouped
@@ -473,6 +486,7 @@ class EventsJob(PartitionJob):
         for source_id, chunk in event_batches(groups, max_events):
             refs = [ref for ev in chunk for ref in ev.refs]
             out.append(Batch(len(out) + 1, refs, (source_id, chunk)))
+        self._batches = out
         return out
 
     def _without_sent_before(self, groups: list) -> list:
@@ -484,7 +498,7 @@ class EventsJob(PartitionJob):
         if kept is None:
             found: set[str] = set()
             if self.sent_before is not None:
-                digests = [event_digest(self.dest, g.source_id, ev.body) for g in groups for ev in g.events]
+                digests = [self._digest(g.source_id, ev) for g in groups for ev in g.events]
                 found = self.sent_before.sent_before(digests)
             kept = {"already_sent": sorted(found), "dedupe_across_runs": self.sent_before is not None,
                     "decided_at": int(time.time())}
@@ -496,7 +510,7 @@ class EventsJob(PartitionJob):
         for g in groups:
             keep = []
             for ev in g.events:
-                if event_digest(self.dest, g.source_id, ev.body) in skip:
+                if self._digest(g.source_id, ev) in skip:
                     self.already_sent_rows += len(ev.refs)
                 else:
                     keep.append(ev)
@@ -509,7 +523,7 @@ class EventsJob(PartitionJob):
                                    skip=sorted(state.accepted), on_accepted=self._piece_recorder(batch))
         accepted = list(outcome.accepted) + list(outcome.skipped)
         if self.sent_before is not None:  # right after TikTok accepted them: later runs skip these events
-            self.sent_before.record([event_digest(self.dest, source_id, chunk[i].body) for i in accepted])
+            self.sent_before.record([self._digest(source_id, chunk[i]) for i in accepted])
         rejected = [(ref, message) for i, message in outcome.rejected for ref in chunk[i].refs]
         sent_rows = sum(len(chunk[i].refs) for i in accepted)
         summary = summarize([chunk[i].body for i in accepted])
