@@ -15,11 +15,17 @@
 - `ExecutionNames`: moto names an execution started without `name` "None" (so a second unnamed
   start fails with ExecutionAlreadyExists, or returns the first run for the same input); AWS
   generates a UUID. This gives unnamed starts a UUID, as AWS does.
+- `S3RangedReads`: moto answers a ranged GET by reading the whole object into memory and slicing
+  it. A sender reads its partition with ranged GETs of a split piece's parts object (100+ MB for
+  a 1M-row file): four senders at once held four copies, and every GET read the whole object.
+  A plain `bytes=a-b` range now reads only those bytes from the object's buffer; the answer
+  (status 206, Content-Range, body, errors for ranges past the end) is moto's own.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 import types
@@ -220,6 +226,78 @@ class AsyncS3InvocationsPatch:
 
         notifications._invoke_awslambda = self._saved
         self._saved = None
+
+
+class S3RangedReadsPatch:
+    """A GET with one `bytes=first-last` / `bytes=first-` range reads only those bytes (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[Any, Any] | None = None
+
+    def install(self) -> None:
+        from moto.s3.models import FakeKey
+        from moto.s3.responses import S3Response
+
+        original_response = S3Response.__dict__["key_response"]
+        original_value = FakeKey.__dict__["value"]
+        local = threading.local()
+
+        def key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+            if request.method != "GET" or not _RANGE.fullmatch(request.headers.get("range") or ""):
+                return original_response(self, request, full_url, headers)
+            local.lazy = True
+            try:
+                status, response_headers, body = original_response(self, request, full_url, headers)
+            finally:
+                local.lazy = False
+            if isinstance(body, _KeyBytes):  # not sliced (a 200 without a range, a partNumber answer)
+                body = body.read()
+            return status, response_headers, body
+
+        def value_get(key: Any) -> Any:
+            if getattr(local, "lazy", False):
+                local.lazy = False  # only the object's body in this answer
+                return _KeyBytes(key, original_value.fget)
+            return original_value.fget(key)
+
+        self._saved = (original_response, original_value)
+        S3Response.key_response = key_response
+        FakeKey.value = property(value_get, original_value.fset)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.s3.models import FakeKey
+        from moto.s3.responses import S3Response
+
+        S3Response.key_response, FakeKey.value = self._saved
+        self._saved = None
+
+
+_RANGE = re.compile(r"bytes=\d+-\d*")
+
+
+class _KeyBytes:
+    """An object's body as moto's range handling uses it (`len`, one slice), read from the key's
+    buffer on demand."""
+
+    def __init__(self, key: Any, whole: Callable[[Any], bytes]) -> None:
+        self.key, self._whole = key, whole
+
+    def __len__(self) -> int:
+        return int(self.key.size)
+
+    def __getitem__(self, item: slice) -> bytes:
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            return self.read()[item]
+        with self.key.lock:
+            buffer = self.key._value_buffer
+            buffer.seek(start)
+            return buffer.read(max(0, stop - start))
+
+    def read(self) -> bytes:
+        return self._whole(self.key)
 
 
 _shared_loader: Any = None

@@ -40,6 +40,7 @@ from .patches import (
     RetrySleep,
     RetrySleepPatch,
     S3EventsPatch,
+    S3RangedReadsPatch,
     SharedBotocoreDataPatch,
     lazy_moto_batch,
 )
@@ -109,7 +110,7 @@ class LocalAws:
         self._globals = PerFunctionGlobalsPatch(self._current_function)
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
-            InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(),
+            InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
 
