@@ -445,14 +445,18 @@ class LocalAws:
         timeout: float = 300,
         poll: float = 0.05,
         on_poll: Callable[[dict], Any] | None = None,
+        max_poll: float | None = None,
     ) -> dict:
         """Poll `describe_execution` until the run leaves RUNNING; returns the last description.
 
-        Raises TimeoutError after `timeout` seconds. Wait inside the session: executions are
-        background threads that need the mock.
+        `poll` is the first interval; with `max_poll` the interval grows by half each time up to it
+        (a short run is seen ending at once, a long one is not polled 20 times a second: each poll
+        takes the GIL from the functions running). Raises TimeoutError after `timeout` seconds.
+        Wait inside the session: executions are background threads that need the mock.
         """
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        interval = poll
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if on_poll is not None:
@@ -461,7 +465,9 @@ class LocalAws:
                 return described
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
-            time.sleep(poll)
+            time.sleep(interval)
+            if max_poll is not None:
+                interval = min(max_poll, interval * 1.5)
 
     def reset_handlers(self) -> None:
         """Drop cached handler modules (and each function's private code/layer modules and process
