@@ -13,7 +13,9 @@ reports and rejects can be opened after the command ends:
     DIR/stack-id                           the emulated stack's id (its bucket is named from it)
 
 Input files are not kept (they are the user's own files, and plaintext); neither are tokens.
-Work files of a finished run (its parts) are dropped: only an unfinished run needs them to resume.
+Work files of a finished run (its parts, a mirror run's diffs, an event run's skip sets) are dropped:
+only an unfinished run needs them to resume. Snapshot shards a later shard replaced (tagged
+`kind=superseded`, which the bucket's lifecycle rule expires in AWS) are dropped too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import shutil
 from typing import Any
 
 KEPT_PREFIXES = ("runs/", "snapshots/")
-WORK_PARTS = ("/pieces/", "/inflated/", "/scans/")
+WORK_PARTS = ("/pieces/", "/inflated/", "/scans/", "/diff/", "/skips/")
+SUPERSEDED = {"Key": "kind", "Value": "superseded"}
 LEDGER_FILE = "ledger.jsonl"
 SIMULATOR_FILE = "simulator.json"
 STACK_FILE = "stack-id"
@@ -100,6 +103,8 @@ class LocalState:
                     key = obj["Key"]
                     if any(part in key for part in WORK_PARTS) and _run_id_of(key) in finished:
                         continue
+                    if prefix == "snapshots/" and _superseded(s3, bucket, key):
+                        continue
                     target = self.path / key
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -127,6 +132,10 @@ class LocalState:
     def reset(self) -> None:
         if self.path.exists():
             shutil.rmtree(self.path)
+
+
+def _superseded(s3: Any, bucket: str, key: str) -> bool:
+    return SUPERSEDED in s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
 
 
 def _run_id_of(key: str) -> str:
