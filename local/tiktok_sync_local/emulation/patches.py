@@ -15,6 +15,10 @@
 - `ExecutionNames`: moto names an execution started without `name` "None" (so a second unnamed
   start fails with ExecutionAlreadyExists, or returns the first run for the same input); AWS
   generates a UUID. This gives unnamed starts a UUID, as AWS does.
+- `AtomicDynamoDB`: moto's DynamoDB is not thread-safe: a Query or Scan iterating a table while
+  another thread puts an item fails ("dictionary changed size during iteration"), and two
+  concurrent `ADD`s can both read the old value (the pacer's schedule would hand one slot out
+  twice). Every DynamoDB call runs whole under one lock, as each request is atomic in AWS.
 - `S3RangedReads`: moto answers a ranged GET by reading the whole object into memory and slicing
   it. A sender reads its partition with ranged GETs of a split piece's parts object (100+ MB for
   a 1M-row file): four senders at once held four copies, and every GET read the whole object.
@@ -225,6 +229,32 @@ class AsyncS3InvocationsPatch:
         from moto.s3 import notifications
 
         notifications._invoke_awslambda = self._saved
+        self._saved = None
+
+
+class AtomicDynamoDBPatch:
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.dynamodb.responses import DynamoHandler
+
+        original = DynamoHandler.__dict__["call_action"]
+        lock = threading.RLock()
+
+        def call_action(self: Any) -> Any:
+            with lock:
+                return original(self)
+
+        self._saved = original
+        DynamoHandler.call_action = call_action
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.dynamodb.responses import DynamoHandler
+
+        DynamoHandler.call_action = self._saved
         self._saved = None
 
 

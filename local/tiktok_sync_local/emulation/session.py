@@ -34,6 +34,7 @@ from .errors import EmulationError, LambdaInvokeError
 from .iam import Enforcement
 from .patches import (
     AsyncS3InvocationsPatch,
+    AtomicDynamoDBPatch,
     ExecutionNamesPatch,
     InterpreterClientsPatch,
     PerFunctionGlobalsPatch,
@@ -111,6 +112,7 @@ class LocalAws:
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
+            AtomicDynamoDBPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
 

@@ -11,6 +11,7 @@ from botocore.session import Session
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.dynamodb.responses import DynamoHandler
 from moto.s3 import notifications
 from moto.s3.models import FakeKey
 from moto.s3.responses import S3Response
@@ -41,6 +42,7 @@ def _snapshot():
         "start_execution": StepFunctionsParserBackend.__dict__["start_execution"],
         "s3_key_response": S3Response.__dict__["key_response"],
         "s3_key_value": FakeKey.__dict__["value"],
+        "dynamodb_call": DynamoHandler.__dict__["call_action"],
         "sys_path": list(sys.path),
         "modules": {n for n in sys.modules if n.startswith(HANDLER_MODULE_PREFIX) or n.startswith("emu_fixture")},
     }
