@@ -42,7 +42,8 @@ class LocalPipeline:
     def __init__(self, config_text: str, config: DestinationsFile, *, secrets: dict | None = None,
                  tiktok_url: str | None = None, template: pathlib.Path = TEMPLATE, retry_scale: float = 0.02,
                  parameters: dict | None = None, simulator: Any = None, quiet: bool = True,
-                 function_env: dict | None = None, state_dir: str | None = None) -> None:
+                 function_env: dict | None = None, state_dir: str | None = None,
+                 simulator_process: bool = False) -> None:
         self.config_text = config_text
         self.config = config
         self.secrets = secrets
@@ -55,6 +56,7 @@ class LocalPipeline:
         self.quiet = quiet
         self.function_env = dict(function_env or {})
         self.state = LocalState(state_dir) if state_dir else None
+        self.simulator_process = simulator_process
         self.aws: Any = None
 
     # --- lifecycle ---
@@ -69,17 +71,23 @@ class LocalPipeline:
         if self.tiktok_url is None:
             if self.sim is None:
                 from tiktok_sync_local.simulator import DEMO, Simulator
+                from tiktok_sync_local.simulator.process import SimulatorProcess
 
                 # With a state directory the simulated TikTok keeps its audiences, members, events and
-                # tokens across commands, as the real one would between two runs.
-                self.sim = Simulator(seed=False, qps=_qps(self.parameters),
-                                     state_path=self.state.simulator_file if self.state else None)
+                # tokens across commands, as the real one would between two runs. In a process of its
+                # own (simulator_process) it answers like a remote TikTok (simulator/process.py).
+                kind = SimulatorProcess if self.simulator_process else Simulator
+                self.sim = kind(seed=False, qps=_qps(self.parameters),
+                                state_path=self.state.simulator_file if self.state else None)
                 self._own_sim = True
                 if not secrets:
                     secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
-                data = json.loads(self.config_text)
-                self.sim.seed_from(data, secrets)
                 self.tiktok_url = self.sim.start()
+                try:
+                    self.sim.seed_from(json.loads(self.config_text), secrets)
+                except BaseException:
+                    self.sim.stop()
+                    raise
             else:
                 self.tiktok_url = self.sim.base_url
         self.secrets = secrets or {}
