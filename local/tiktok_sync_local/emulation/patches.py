@@ -24,6 +24,13 @@
   a 1M-row file): four senders at once held four copies, and every GET read the whole object.
   A plain `bytes=a-b` range now reads only those bytes from the object's buffer; the answer
   (status 206, Content-Range, body, errors for ranges past the end) is moto's own.
+- `S3MultipartComplete`: moto completes a multipart upload by joining the parts in a bytearray,
+  joining them again in its full-object checksum builder, and copying both into `bytes`: four
+  copies of the object at once (600 MB for a split piece's 150 MB parts object, uploaded in 8 MB
+  parts by `upload_fileobj`). The joined bytearray is now both the object's value (moto writes it
+  to the key's buffer) and what the full-object checksum reads: one copy, while the key is written.
+  A value past the key's in-memory buffer size goes straight to the buffer's file (moto's
+  SpooledTemporaryFile first copied it into memory, then to the file).
 """
 
 from __future__ import annotations
@@ -301,6 +308,67 @@ class S3RangedReadsPatch:
         from moto.s3.responses import S3Response
 
         S3Response.key_response, FakeKey.value = self._saved
+        self._saved = None
+
+
+class S3MultipartCompletePatch:
+    """`FakeMultipart.complete` as moto's, without the final `bytes(total)` copy (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.s3 import models
+
+        original = models.FakeMultipart.__dict__["complete"]
+
+        def complete(multipart: Any, body: Any) -> tuple[Any, str, Any]:
+            checksum_builder = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
+                                                               multipart.metadata.get("x-amz-checksum-type"))
+            composite = checksum_builder.checksum_type == "COMPOSITE"
+            total, md5s = bytearray(), bytearray()
+            last, count = None, 0
+            for number, etag in body:
+                part = multipart.parts.get(number)
+                if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                    raise models.InvalidPart()
+                if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
+                    raise models.EntityTooSmall()
+                md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
+                value = part.value
+                total.extend(value)
+                if composite:
+                    checksum_builder.addPart(value)
+                last, count = part, count + 1
+            if count == 0:
+                raise models.MalformedXML
+            full_etag = models.md5_hash()
+            full_etag.update(bytes(md5s))
+            if composite:
+                checksum = checksum_builder.build()
+            else:  # the builder's own copy of the object, and a bytes copy of that, are not needed
+                algorithm = checksum_builder.checksum_algorithm
+                checksum = (checksum_builder.checksum_type, models.compute_checksum(total, algorithm).decode(), 1)
+            return total, f"{full_etag.hexdigest()}-{count}", checksum
+
+        value = models.FakeKey.__dict__["value"]
+
+        def value_set(key: Any, new_value: Any) -> None:
+            buffer = key._value_buffer
+            if len(new_value) > getattr(buffer, "_max_size", 0) > 0:
+                buffer.rollover()  # straight to the file, not through an in-memory copy first
+            value.fset(key, new_value)
+
+        self._saved = (original, value)
+        models.FakeMultipart.complete = complete
+        models.FakeKey.value = property(value.fget, value_set)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.s3.models import FakeKey, FakeMultipart
+
+        FakeMultipart.complete, FakeKey.value = self._saved
         self._saved = None
 
 

@@ -41,6 +41,7 @@ from .patches import (
     RetrySleep,
     RetrySleepPatch,
     S3EventsPatch,
+    S3MultipartCompletePatch,
     S3RangedReadsPatch,
     SharedBotocoreDataPatch,
     lazy_moto_batch,
@@ -112,6 +113,7 @@ class LocalAws:
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
+            S3MultipartCompletePatch(),
             AtomicDynamoDBPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
