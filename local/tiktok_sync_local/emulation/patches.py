@@ -27,10 +27,17 @@
 - `S3MultipartComplete`: moto completes a multipart upload by joining the parts in a bytearray,
   joining them again in its full-object checksum builder, and copying both into `bytes`: four
   copies of the object at once (600 MB for a split piece's 150 MB parts object, uploaded in 8 MB
-  parts by `upload_fileobj`). The joined bytearray is now both the object's value (moto writes it
-  to the key's buffer) and what the full-object checksum reads: one copy, while the key is written.
+  parts by `upload_fileobj`). The parts are now written to the new key's buffer one at a time, and
+  the full-object checksum is computed part by part (moto's own algorithm): one part in memory.
   A value past the key's in-memory buffer size goes straight to the buffer's file (moto's
   SpooledTemporaryFile first copied it into memory, then to the file).
+- `SerialS3Transfers`: boto3's managed uploads (`upload_fileobj`, `upload_file`) send up to ten
+  8 MB parts at once from a thread pool, and moto holds about six copies of each part in memory
+  while it answers (botocore's body, its checksum wrapper, werkzeug's request, moto's own): a
+  150 MB upload raised the process by 650 MB. In the emulation every function shares one
+  interpreter with an in-process S3, so threads buy no speed; an upload given no `Config` sends
+  its parts one at a time (`TransferConfig(use_threads=False)`), as the same calls do in AWS
+  apart from the pool.
 """
 
 from __future__ import annotations
@@ -326,8 +333,7 @@ class S3MultipartCompletePatch:
             checksum_builder = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
                                                                multipart.metadata.get("x-amz-checksum-type"))
             composite = checksum_builder.checksum_type == "COMPOSITE"
-            total, md5s = bytearray(), bytearray()
-            last, count = None, 0
+            chosen, md5s, last = [], bytearray(), None
             for number, etag in body:
                 part = multipart.parts.get(number)
                 if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
@@ -335,29 +341,33 @@ class S3MultipartCompletePatch:
                 if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
                     raise models.EntityTooSmall()
                 md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
-                value = part.value
-                total.extend(value)
-                if composite:
-                    checksum_builder.addPart(value)
-                last, count = part, count + 1
-            if count == 0:
+                chosen.append(part)
+                last = part
+            if not chosen:
                 raise models.MalformedXML
             full_etag = models.md5_hash()
             full_etag.update(bytes(md5s))
+            joined = _JoinedParts(chosen, models.get_s3_default_key_buffer_size())
             if composite:
+                for part in chosen:
+                    checksum_builder.addPart(part.value)
                 checksum = checksum_builder.build()
-            else:  # the builder's own copy of the object, and a bytes copy of that, are not needed
+            else:  # moto's builder joins a copy of the object, then copies that again
                 algorithm = checksum_builder.checksum_algorithm
-                checksum = (checksum_builder.checksum_type, models.compute_checksum(total, algorithm).decode(), 1)
-            return total, f"{full_etag.hexdigest()}-{count}", checksum
+                checksum = (checksum_builder.checksum_type, joined.checksum(algorithm, models.compute_checksum), 1)
+            return joined, f"{full_etag.hexdigest()}-{len(chosen)}", checksum
 
         value = models.FakeKey.__dict__["value"]
 
         def value_set(key: Any, new_value: Any) -> None:
             buffer = key._value_buffer
-            if len(new_value) > getattr(buffer, "_max_size", 0) > 0:
-                buffer.rollover()  # straight to the file, not through an in-memory copy first
-            value.fset(key, new_value)
+            if not isinstance(new_value, _JoinedParts):
+                if len(new_value) > getattr(buffer, "_max_size", 0) > 0:
+                    buffer.rollover()  # straight to the file, not through an in-memory copy first
+                value.fset(key, new_value)
+                return
+            key._value_buffer, key.contentsize = new_value.buffer, len(new_value)  # the joined file is the key's
+            buffer.close()
 
         self._saved = (original, value)
         models.FakeMultipart.complete = complete
@@ -370,6 +380,76 @@ class S3MultipartCompletePatch:
 
         FakeMultipart.complete, FakeKey.value = self._saved
         self._saved = None
+
+
+class _JoinedParts:
+    """A completed multipart upload's body, joined part by part in a file (not in memory)."""
+
+    def __init__(self, parts: list, buffer_size: int) -> None:
+        """Copy the parts, one at a time, into a buffer like a key's (moto closes the parts' own
+        buffers before it writes the object's key)."""
+        import tempfile
+
+        self.parts = parts
+        self.size = sum(int(part.contentsize) for part in parts)
+        self.buffer = tempfile.SpooledTemporaryFile(buffer_size)
+        if self.size > buffer_size:
+            self.buffer.rollover()
+        for part in parts:
+            self.buffer.write(part.value)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def checksum(self, algorithm: str, compute: Callable[..., bytes]) -> str:
+        """moto's full-object checksum (`compute(body, algorithm)`), computed part by part where the
+        algorithm runs that way; otherwise over the joined body, as moto does."""
+        import base64
+        import binascii
+        import hashlib
+
+        if algorithm in ("SHA1", "SHA256"):
+            digest = hashlib.new(algorithm.lower(), usedforsecurity=False)
+            for part in self.parts:
+                digest.update(part.value)
+            return base64.b64encode(digest.digest()).decode()
+        from moto.s3 import utils
+
+        if algorithm == "CRC32" or (algorithm == "CRC64NVME" and not utils.HAS_CRT):  # CRC64NVME: moto's fallback
+            crc = 0
+            for part in self.parts:
+                crc = binascii.crc32(part.value, crc)
+            return base64.b64encode(crc.to_bytes(4, "big")).decode()
+        return compute(b"".join(part.value for part in self.parts), algorithm).decode()
+
+
+class SerialS3TransfersPatch:
+    """boto3's managed uploads without a thread pool unless the caller chose one (see the module doc)."""
+
+    NAMES = ("upload_fileobj", "upload_file")
+
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def install(self) -> None:
+        from boto3.s3 import inject
+        from boto3.s3.transfer import TransferConfig
+
+        def serial(original: Callable[..., Any]) -> Callable[..., Any]:
+            def transfer(self: Any, *args: Any, Config: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - boto3's name
+                return original(self, *args, Config=Config or TransferConfig(use_threads=False), **kwargs)
+            return transfer
+
+        for name in self.NAMES:
+            self._saved[name] = getattr(inject, name)
+            setattr(inject, name, serial(self._saved[name]))
+
+    def uninstall(self) -> None:
+        from boto3.s3 import inject
+
+        for name, original in self._saved.items():
+            setattr(inject, name, original)
+        self._saved = {}
 
 
 _RANGE = re.compile(r"bytes=\d+-\d*")

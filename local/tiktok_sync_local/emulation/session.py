@@ -43,6 +43,7 @@ from .patches import (
     S3EventsPatch,
     S3MultipartCompletePatch,
     S3RangedReadsPatch,
+    SerialS3TransfersPatch,
     SharedBotocoreDataPatch,
     lazy_moto_batch,
 )
@@ -113,7 +114,7 @@ class LocalAws:
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
-            S3MultipartCompletePatch(),
+            S3MultipartCompletePatch(), SerialS3TransfersPatch(),
             AtomicDynamoDBPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
