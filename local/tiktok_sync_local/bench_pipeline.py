@@ -110,10 +110,15 @@ class _TreeMemory:
             pid = todo.pop()
             pids.append(pid)
             try:
-                with open(f"/proc/{pid}/task/{pid}/children") as fh:
-                    todo += [int(p) for p in fh.read().split()]
+                tasks = os.listdir(f"/proc/{pid}/task")
             except OSError:
-                pass
+                continue
+            for task in tasks:  # a child started from any thread of the process
+                try:
+                    with open(f"/proc/{pid}/task/{task}/children") as fh:
+                        todo += [int(p) for p in fh.read().split()]
+                except OSError:
+                    pass
         return pids
 
     def _watch(self) -> None:
