@@ -252,8 +252,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"[{args.destination}] {message}", flush=True)
 
     options = {k: True for k in ("force", "allow_deletes") if getattr(args, k)}
+    # The simulator (without --tiktok-url) runs in a process of its own, as TikTok is not in ours.
     with LocalPipeline(config_text, config, secrets=secrets, tiktok_url=args.tiktok_url, parameters=parameters,
-                       state_dir=args.state) as pipe:
+                       state_dir=args.state, simulator_process=True) as pipe:
         progress(f"emulated AWS ready; TikTok at {pipe.tiktok_url}; state in {args.state}/")
         report = pipe.run_files(files, args.destination, dry_run=args.dry_run, progress=progress, options=options)
     print_report(report, state_dir=args.state)

@@ -10,10 +10,12 @@ execution goes; the run report is read back from the emulated bucket when it end
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import pathlib
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +45,8 @@ class LocalPipeline:
     def __init__(self, config_text: str, config: DestinationsFile, *, secrets: dict | None = None,
                  tiktok_url: str | None = None, template: pathlib.Path = TEMPLATE, retry_scale: float = 0.02,
                  parameters: dict | None = None, simulator: Any = None, quiet: bool = True,
-                 function_env: dict | None = None, state_dir: str | None = None) -> None:
+                 function_env: dict | None = None, state_dir: str | None = None,
+                 simulator_process: bool = False) -> None:
         self.config_text = config_text
         self.config = config
         self.secrets = secrets
@@ -56,7 +59,9 @@ class LocalPipeline:
         self.quiet = quiet
         self.function_env = dict(function_env or {})
         self.state = LocalState(state_dir) if state_dir else None
+        self.simulator_process = simulator_process
         self.aws: Any = None
+        self._switch_interval: float | None = None
 
     # --- lifecycle ---
 
@@ -70,17 +75,23 @@ class LocalPipeline:
         if self.tiktok_url is None:
             if self.sim is None:
                 from tiktok_sync_local.simulator import DEMO, Simulator
+                from tiktok_sync_local.simulator.process import SimulatorProcess
 
                 # With a state directory the simulated TikTok keeps its audiences, members, events and
-                # tokens across commands, as the real one would between two runs.
-                self.sim = Simulator(seed=False, qps=_qps(self.parameters),
-                                     state_path=self.state.simulator_file if self.state else None)
+                # tokens across commands, as the real one would between two runs. In a process of its
+                # own (simulator_process) it answers like a remote TikTok (simulator/process.py).
+                kind = SimulatorProcess if self.simulator_process else Simulator
+                self.sim = kind(seed=False, qps=_qps(self.parameters),
+                                state_path=self.state.simulator_file if self.state else None)
                 self._own_sim = True
                 if not secrets:
                     secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
-                data = json.loads(self.config_text)
-                self.sim.seed_from(data, secrets)
                 self.tiktok_url = self.sim.start()
+                try:
+                    self.sim.seed_from(json.loads(self.config_text), secrets)
+                except BaseException:
+                    self.sim.stop()
+                    raise
             else:
                 self.tiktok_url = self.sim.base_url
         self.secrets = secrets or {}
@@ -96,8 +107,11 @@ class LocalPipeline:
             if self.state is not None:
                 self.state.restore(self.aws, self.bucket, self.ledger_table)
         except BaseException:
-            self.__exit__(None, None, None)
+            self._close(None, None, None)  # not __exit__: a state not fully restored must not be saved over
             raise
+        settle_heap()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -113,6 +127,10 @@ class LocalPipeline:
                 self.aws.__exit__(*exc)
         finally:
             self.aws = None
+            gc.unfreeze()  # what settle_heap kept aside is the collector's again
+            if self._switch_interval is not None:
+                sys.setswitchinterval(self._switch_interval)
+                self._switch_interval = None
             if self._own_sim and self.sim is not None:
                 self.sim.stop()
 
@@ -230,81 +248,17 @@ class LocalPipeline:
         raise RuntimeError(f"{key}: the S3 trigger started no run")
 
     def follow(self, execution_arn: str, *, progress: Progress, timeout: float = 3600) -> dict:
-        s3 = self.aws.client("s3")
-        name = execution_arn.rsplit(":", 1)[-1]
-        box: dict[str, Any] = {}
-        shown = {"plan": False, "split": False, "done": -1}
-
-        def count(prefix: str) -> int:
-            return s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("KeyCount", 0)
-
-        def on_poll(_describe: dict) -> None:
-            prefix = box.get("prefix") or self._find_prefix(execution_arn)
-            if not prefix:
-                return
-            box["prefix"] = prefix
-            if not shown["plan"]:
-                plan = self._json(prefix + "plan.json")
-                if plan is None:
-                    return
-                shown["plan"] = True
-                box["pieces"] = plan.get("pieces", 0)
-                progress(f"planned: {len(plan.get('files', []))} file(s) in {plan.get('pieces', 0)} piece(s)")
-            if not shown["split"]:
-                merged = self._json(prefix + "partitions.json")
-                if merged is None:
-                    return
-                shown["split"] = True
-                box["partitions"] = len(merged)
-                box["rows"] = sum(int(p.get("rows", 0)) for p in merged)
-                box["send_started"] = time.monotonic()
-                progress(f"split: {box['rows']:,} valid row(s) in {len(merged)} partition(s)")
-            total = box.get("partitions", 0)
-            if total:
-                done = count(f"{prefix}executions/{name}/results/")
-                if done != shown["done"]:
-                    shown["done"] = done
-                    progress(f"partitions done {done}/{total}")
-                elif time.monotonic() - box.get("rate_shown", box["send_started"]) >= RATE_EVERY:
-                    box["rate_shown"] = time.monotonic()
-                    progress(self._send_progress(box["prefix"], box["rows"], box["send_started"]))
-
-        desc = self.aws.wait_for_execution(execution_arn, timeout=timeout, poll=0.1, on_poll=_throttled(on_poll, 0.5))
-        on_poll(desc)
-        report = self._report_for(execution_arn, box.get("prefix"))
+        watch = _Watch(self, execution_arn, progress)
+        desc = self.aws.wait_for_execution(execution_arn, timeout=timeout, poll=0.02, max_poll=POLL_MAX,
+                                           on_poll=_throttled(watch.poll, PROGRESS_EVERY))
+        watch.poll(desc)
+        report = self._report_for(execution_arn, watch.prefix)
         if report is None:
             report = {"status": "FAILED", "error": {"name": desc.get("error"), "error": desc.get("error"),
                                                     "message": desc.get("cause")},
                       "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
         report.setdefault("execution_status", desc["status"])
         return report
-
-    def _send_progress(self, prefix: str, total: int, started: float) -> str:
-        """Rows the senders have had accepted so far (the ledger's batch records), their rate and an ETA."""
-        run_id = prefix.rstrip("/").rsplit("/", 1)[-1]
-        done = 0
-        pages = self.aws.client("dynamodb").get_paginator("scan").paginate(
-            TableName=self.ledger_table, FilterExpression="begins_with(pk, :r)",
-            ExpressionAttributeValues={":r": {"S": f"{run_id}#"}}, ProjectionExpression="sk, outcome")
-        for page in pages:
-            for item in page.get("Items", []):
-                if "#" not in item["sk"]["S"] and "outcome" in item:
-                    done += json.loads(item["outcome"]["S"]).get("rows_sent", 0)
-        elapsed = max(0.001, time.monotonic() - started)
-        rate = done / elapsed
-        eta = f", about {_duration((total - done) / rate)} left" if rate > 0 and done < total else ""
-        return f"sending: {done:,} of {total:,} row(s) delivered, {rate:,.0f} rows/s{eta}"
-
-    def _find_prefix(self, execution_arn: str) -> str | None:
-        name = execution_arn.rsplit(":", 1)[-1]
-        for inv in reversed(self.aws.invocations):
-            event = inv.get("event") or {}
-            result = inv.get("result") or {}
-            if isinstance(event, dict) and event.get("execution") == name and isinstance(result, dict):
-                run = result.get("run") or {}
-                if run.get("prefix"):
-                    return run["prefix"]
-        return None
 
     def _json(self, key: str) -> dict | None:
         try:
@@ -347,6 +301,29 @@ def _export_folder(paths: list[str]) -> str:
     return f"export-{digest.hexdigest()[:16]}"
 
 
+# Every emulated Lambda shares this interpreter's GIL. A sender that wakes for its send slot waits
+# for the GIL for up to the switch interval (Python's default 5 ms) at each hand-off while another
+# function computes; a few hand-offs and its request leaves 10-30 ms after its slot, the whole
+# slack the pacer's margin leaves in TikTok's 1-second window (in AWS each Lambda has its own
+# interpreter). A shorter interval hands the GIL over sooner, at a little throughput.
+SWITCH_INTERVAL = 0.001
+
+
+def settle_heap() -> None:
+    """Keep the objects this process holds now out of the cyclic garbage collector's full passes.
+
+    Every emulated Lambda runs in this interpreter, so its heap is the emulated stack's (moto's
+    backends, botocore's service models, each function's private copy of its modules): ~350,000
+    objects. Each full collection (several a second while senders parse partitions) walked all of
+    them and held the GIL for 0.25-0.45 s; every sender then woke that late, and the pacer, which
+    moves its schedule on for late senders (a late send must not crowd TikTok's 1-second window),
+    lost ~13 % of the QPS. A Lambda's heap is its own and small: the full passes see only what
+    the functions made since. Frozen objects are still freed by reference counting; `gc.unfreeze()`
+    when the stack closes hands them back to the collector.
+    """
+    gc.freeze()
+
+
 def _qps(parameters: dict) -> float | None:
     """The simulator enforces the stack's TikTokQps like TikTok would (a run of the CLI with
     `--param TikTokQps=10` meets a TikTok that throttles past 10 requests a second)."""
@@ -355,6 +332,147 @@ def _qps(parameters: dict) -> float | None:
 
 
 RATE_EVERY = 10.0  # seconds between "sending: …" progress lines on long runs
+PROGRESS_EVERY = 0.5  # seconds between looks at what the execution wrote
+POLL_MAX = 0.25  # the longest wait between two describe_execution calls
+
+
+class _Watch:
+    """What one execution has done so far, told as progress lines, from what AWS would show too: the
+    functions' results (the plan, the merge, the mirror guard), the objects the run writes (its plan,
+    each partition's result) and the batch ledger (rows TikTok accepted in partitions still sending).
+
+    * `split: N valid row(s) in P partition(s)` — rows, from the merge (a mirror run's partitions
+      hold one line per id, not per row);
+    * mirror: `compared with the snapshot: …` — the guard's diff, and the partitions with changes;
+    * `partitions done d/t` — of the partitions the Send map sends (a mirror run sends only those
+      with changes);
+    * `sending: x of y row(s) …, rows/s, ETA` every RATE_EVERY seconds — rows of finished partitions
+      plus, in partitions being sent, rows of the batches TikTok accepted.
+    """
+
+    def __init__(self, pipe: LocalPipeline, execution_arn: str, progress: Progress) -> None:
+        self.pipe, self.progress = pipe, progress
+        self.name = execution_arn.rsplit(":", 1)[-1]
+        self.execution_arn = execution_arn
+        self.prefix: str | None = None
+        self.run_id = ""
+        self.mirror = False
+        self.seen = 0  # invocations looked at
+        self.merge: dict | None = None
+        self.guard: dict | None = None
+        self.planned = False
+        self.split_shown = False
+        self.items: list[dict] | None = None  # the Send map's items, once known
+        self.rows_to_send = 0
+        self.finished: dict[int, int] = {}  # partition → its rows, from its result
+        self.done_shown = -1
+        self.send_started = 0.0
+        self.rate_shown = 0.0
+
+    def _scan_invocations(self) -> None:
+        invocations = self.pipe.aws.invocations
+        for inv in invocations[self.seen:]:
+            event, result = inv.get("event"), inv.get("result")
+            if not isinstance(event, dict) or not isinstance(result, dict):
+                continue
+            if self.prefix is None and event.get("execution") == self.name and (result.get("run") or {}).get("prefix"):
+                run = result["run"]
+                self.prefix, self.run_id = run["prefix"], run.get("run_id", "")
+                self.mirror = (run.get("destination") or {}).get("mode") == "mirror"
+            action = event.get("action")
+            if action == "merge" and self.prefix and ((event.get("plan") or {}).get("run") or {}).get(
+                    "prefix") == self.prefix and (event.get("plan") or {}).get("run", {}).get("execution") == self.name:
+                self.merge = result
+            elif action == "guard" and event.get("execution") == self.name:
+                self.guard = result
+        self.seen = len(invocations)
+
+    def poll(self, _describe: dict) -> None:
+        self._scan_invocations()
+        if self.prefix is None:
+            return
+        if not self.planned:
+            plan = self.pipe._json(self.prefix + "plan.json")
+            if plan is None:
+                return
+            self.planned = True
+            self.progress(f"planned: {len(plan.get('files', []))} file(s) in {plan.get('pieces', 0)} piece(s)")
+        if self.merge is None:
+            return
+        if not self.split_shown:
+            self.split_shown = True
+            rows = int((self.merge.get("rows") or {}).get("valid", 0))
+            self.progress(f"split: {rows:,} valid row(s) in {int(self.merge.get('partitions') or 0)} partition(s)")
+        if self.items is None:
+            block = self.merge
+            if self.mirror:
+                if self.guard is None:
+                    return
+                block = self.guard
+                diff = block.get("diff") or {}
+                if diff:
+                    self.progress(f"compared with the snapshot: {diff.get('add', 0):,} id(s) to add, "
+                                  f"{diff.get('delete', 0):,} to delete, {diff.get('unchanged', 0):,} unchanged; "
+                                  f"{int(block.get('partitions') or 0)} partition(s) with changes to send")
+            if block.get("status") == "FAILED" or not block.get("partitions_key"):
+                self.items = []
+                return
+            self.items = self.pipe._json(block["partitions_key"]) or []
+            self.rows_to_send = sum(int(i.get("rows", 0)) for i in self.items)
+            self.send_started = self.rate_shown = time.monotonic()
+            settle_heap()  # what the split left (cold-started functions, the bucket's objects) stays
+        total = len(self.items)
+        if not total:
+            return
+        done = self._finished()
+        if done != self.done_shown:
+            self.done_shown = done
+            self.progress(f"partitions done {done}/{total}")
+        elif time.monotonic() - self.rate_shown >= RATE_EVERY:
+            self.rate_shown = time.monotonic()
+            self.progress(self._rate())
+
+    def _finished(self) -> int:
+        """Partitions with a result (read once each: their rows)."""
+        s3 = self.pipe.aws.client("s3")
+        prefix = f"{self.prefix}executions/{self.name}/results/"
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.pipe.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                number = int(obj["Key"].rsplit("-", 1)[-1].split(".")[0])
+                if number not in self.finished:
+                    result = self.pipe._json(obj["Key"]) or {}
+                    self.finished[number] = int((result.get("rows") or {}).get("total", 0))
+        return len(self.finished)
+
+    def _rate(self) -> str:
+        """Rows of finished partitions, plus rows TikTok accepted in the first partitions still going
+        (the Send map runs its items in order, MapConcurrency at a time: one query each)."""
+        done = sum(self.finished.values())
+        going = [i for i in self.items if int(i["partition"]) not in self.finished][:2 * _concurrency(self.pipe)]
+        db = self.pipe.aws.client("dynamodb")
+        for item in going:
+            number = int(item["partition"])
+            run = f"{self.run_id}~{item['diff_id']}" if self.mirror and item.get("diff_id") else self.run_id
+            kwargs = {"TableName": self.pipe.ledger_table, "KeyConditionExpression": "pk = :pk",
+                      "ExpressionAttributeValues": {":pk": {"S": f"{run}#{number:05d}"}},
+                      "ProjectionExpression": "sk, outcome"}
+            for page in db.get_paginator("query").paginate(**kwargs):
+                for entry in page.get("Items", []):
+                    if "#" not in entry["sk"]["S"] and "outcome" in entry:
+                        done += json.loads(entry["outcome"]["S"]).get("rows_sent", 0)
+        total = self.rows_to_send
+        done = min(done, total)
+        elapsed = max(0.001, time.monotonic() - self.send_started)
+        rate = done / elapsed
+        eta = f", about {_duration((total - done) / rate)} left" if rate > 0 and done < total else ""
+        return f"sending: {done:,} of {total:,} row(s) delivered, {rate:,.0f} rows/s{eta}"
+
+
+def _concurrency(pipe: LocalPipeline) -> int:
+    try:
+        return max(1, int(pipe.aws.parameters.get("MapConcurrency") or 4))
+    except (TypeError, ValueError):
+        return 4
 
 
 def _duration(seconds: float) -> str:

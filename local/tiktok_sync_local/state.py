@@ -12,8 +12,11 @@ reports and rejects can be opened after the command ends:
     DIR/simulator.json                     the local TikTok simulator's state (when `run` starts it)
     DIR/stack-id                           the emulated stack's id (its bucket is named from it)
 
-Input files are not kept (they are the user's own files, and plaintext); neither are tokens.
-Work files of a finished run (its parts) are dropped: only an unfinished run needs them to resume.
+Input files are not kept (they are the user's own files, and plaintext), nor the chunks gzip files are
+inflated into, not even for an unfinished run (its resume inflates again); neither are tokens.
+Work files of a finished run (its parts, a mirror run's diffs, an event run's skip sets) are dropped:
+only an unfinished run needs them to resume. Snapshot shards a later shard replaced (tagged
+`kind=superseded`, which the bucket's lifecycle rule expires in AWS) are dropped too.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import shutil
 from typing import Any
 
 KEPT_PREFIXES = ("runs/", "snapshots/")
-WORK_PARTS = ("/pieces/", "/inflated/", "/scans/")
+WORK_PARTS = ("/pieces/", "/inflated/", "/scans/", "/diff/", "/skips/")
+SUPERSEDED = {"Key": "kind", "Value": "superseded"}
 LEDGER_FILE = "ledger.jsonl"
 SIMULATOR_FILE = "simulator.json"
 STACK_FILE = "stack-id"
@@ -52,9 +56,6 @@ class LocalState:
         file.write_text(value + "\n")
         return value
 
-    def exists(self) -> bool:
-        return (self.path / LEDGER_FILE).exists()
-
     # --- into the emulated stack ---
 
     def restore(self, aws: Any, bucket: str, table: str) -> None:
@@ -72,6 +73,7 @@ class LocalState:
                     s3.put_object(Bucket=bucket, Key=key, Body=file.read_bytes())
         ledger = self.path / LEDGER_FILE
         if ledger.exists():
+            self._check_ledger(ledger)  # all of it before any of it: a half-loaded ledger must not be saved
             db = aws.client("dynamodb")
             batch: list[dict] = []
             with open(ledger, encoding="utf-8") as fh:
@@ -83,6 +85,26 @@ class LocalState:
                         batch = []
             if batch:
                 db.batch_write_item(RequestItems={table: batch})
+
+    @staticmethod
+    def _check_ledger(ledger: pathlib.Path) -> None:
+        """Every line a ledger item ({"pk": {"S": …}, "sk": {"S": …}, …}), or a StateError naming the line."""
+        try:
+            with open(ledger, encoding="utf-8") as fh:
+                for number, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        item = json.loads(line)
+                        ok = isinstance(item, dict) and all(
+                            isinstance(item.get(k), dict) and isinstance(item[k].get("S"), str) for k in ("pk", "sk"))
+                    except ValueError:
+                        ok = False
+                    if not ok:
+                        raise StateError(f"{ledger}: line {number} is not a ledger item (the file was edited or cut "
+                                         "short); restore it from a copy, or remove the state directory to start afresh")
+        except UnicodeDecodeError:
+            raise StateError(f"{ledger}: not UTF-8 text; restore it from a copy, or remove the state directory") from None
 
     # --- out of it ---
 
@@ -98,11 +120,18 @@ class LocalState:
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for obj in page.get("Contents", []):
                     key = obj["Key"]
+                    if "/inflated/" in key:  # gzip files inflated: the input's plaintext, never kept
+                        continue
                     if any(part in key for part in WORK_PARTS) and _run_id_of(key) in finished:
                         continue
+                    if prefix == "snapshots/" and _superseded(s3, bucket, key):
+                        continue
+                    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                    if "/scans/" in key and b'"kind":"inflated"' in body:
+                        continue  # its chunks are not kept: a resume inflates the file again
                     target = self.path / key
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                    target.write_bytes(body)
         db = aws.client("dynamodb")
         tmp = self.path / (LEDGER_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -127,6 +156,14 @@ class LocalState:
     def reset(self) -> None:
         if self.path.exists():
             shutil.rmtree(self.path)
+
+
+class StateError(ValueError):
+    """The state directory cannot be used as it is (named file and line; nothing was changed)."""
+
+
+def _superseded(s3: Any, bucket: str, key: str) -> bool:
+    return SUPERSEDED in s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
 
 
 def _run_id_of(key: str) -> str:

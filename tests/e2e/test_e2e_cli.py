@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -260,3 +261,35 @@ def test_a_mirror_destination_sends_only_the_difference_on_the_next_run(tmp_path
     assert two["rows"] == {"read": 10, "sent": 2, "rejected": 0, "skipped": 8, "failed": 0}
     assert two["skipped_by_reason"] == {"unchanged": 8}
     capsys.readouterr()
+
+
+def test_the_state_directory_keeps_no_work_files_of_finished_runs(tmp_path, capsys):
+    """A finished run's work files (parts, diffs, event skip sets) and snapshot shards a later shard
+    replaced are not kept: only what a resume or the next run reads. The next mirror run still sends
+    only its changes."""
+    cfg = tmp_path / "mirror.json"
+    cfg.write_text(json.dumps({"destinations": {
+        "vip": {**CFG["destinations"]["vip"], "mode": "mirror"},
+        "buys": {"type": "offline_events", "advertiser_ids": [DEMO.advertiser_id], "preset": "amperity",
+                 "event_set_id": DEMO.offline_event_set_id}}}))
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"tiktok/default": {"access_token": DEMO.access_token}}))
+    args = ["--config", str(cfg), "--secrets", str(secrets), "--state", "st", "--report", str(tmp_path / "r.json")]
+    for week, people in enumerate((range(30), range(25), range(28))):
+        data = tmp_path / f"week{week}.csv"
+        data.write_text("EMAIL\n" + "".join(f"p{i}@example.com\n" for i in people))
+        assert main(["run", str(data), "--destination", "vip", *args]) == 0
+    third = json.loads((tmp_path / "r.json").read_text())
+    assert third["sent"]["EMAIL_SHA256"] == 3 and third["rows"]["skipped"] == 25
+    events = tmp_path / "buys.csv"
+    yesterday = time.strftime("%Y-%m-%dT10:00:00Z", time.gmtime(time.time() - 86400))
+    events.write_text("email,event,event_id,timestamp,value,currency\n"
+                      f"p1@example.com,CompletePayment,o1,{yesterday},10.00,USD\n")
+    assert main(["run", str(events), "--destination", "buys", *args]) == 0
+    capsys.readouterr()
+    kept = [p.relative_to(tmp_path / "st").as_posix() for p in (tmp_path / "st").rglob("*") if p.is_file()]
+    assert not [k for k in kept if any(w in k for w in ("/pieces/", "/diff/", "/skips/", "/scans/"))], kept
+    shards = [k for k in kept if k.startswith("snapshots/")]
+    live = [json.loads(line) for line in (tmp_path / "st" / "ledger.jsonl").read_text().splitlines()]
+    live = {item["object"]["S"] for item in live if item["sk"]["S"].startswith("shard#") and item["object"]["S"]}
+    assert shards and set(shards) == live

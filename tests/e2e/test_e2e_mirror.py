@@ -206,3 +206,20 @@ def test_audience_size_unreadable_or_not_reported_yet_is_a_warning(make_pipeline
     second, _ = run(pipe, sim, tmp_path, "b.csv", range(6))
     assert second["status"] == "SUCCEEDED" and second["audience"]["size"] is None
     assert any("no size for the audience yet" in w and "48 hours" in w for w in second["warnings"])
+
+
+def test_progress_of_a_mirror_run_counts_rows_and_the_partitions_it_sends(make_pipeline, sim, tmp_path):
+    """The split line counts rows (not the id lines mirror partitions hold); the partitions counted are
+    the ones sent: those with changes after the comparison with the snapshot."""
+    pipe = make_pipeline(CFG, parameters={"PartSize": "100"})
+    run(pipe, sim, tmp_path, "week1.csv", range(800))
+    lines: list[str] = []
+    shrink, _ = run(pipe, sim, tmp_path, "week2.csv", range(798), progress=lines.append)
+    assert shrink["status"] == "SUCCEEDED" and shrink["sent"]["removed"] == 3
+    sent = shrink["partitions"]["total"]
+    assert 1 <= sent <= 3  # the partitions of the 3 deleted ids
+    split = next(line for line in lines if line.startswith("split: "))
+    assert split.startswith("split: 798 valid row(s) in ") and int(split.split(" in ")[1].split()[0]) >= 8
+    assert ("compared with the snapshot: 0 id(s) to add, 3 to delete, 1,197 unchanged; "
+            f"{sent} partition(s) with changes to send") in lines
+    assert lines[-1] == f"partitions done {sent}/{sent}"

@@ -15,11 +15,35 @@
 - `ExecutionNames`: moto names an execution started without `name` "None" (so a second unnamed
   start fails with ExecutionAlreadyExists, or returns the first run for the same input); AWS
   generates a UUID. This gives unnamed starts a UUID, as AWS does.
+- `AtomicDynamoDB`: moto's DynamoDB is not thread-safe: a Query or Scan iterating a table while
+  another thread puts an item fails ("dictionary changed size during iteration"), and two
+  concurrent `ADD`s can both read the old value (the pacer's schedule would hand one slot out
+  twice). Every DynamoDB call runs whole under one lock, as each request is atomic in AWS.
+- `S3RangedReads`: moto answers a ranged GET by reading the whole object into memory and slicing
+  it. A sender reads its partition with ranged GETs of a split piece's parts object (100+ MB for
+  a 1M-row file): four senders at once held four copies, and every GET read the whole object.
+  A plain `bytes=a-b` range now reads only those bytes from the object's buffer; the answer
+  (status 206, Content-Range, body, errors for ranges past the end) is moto's own.
+- `S3MultipartComplete`: moto completes a multipart upload by joining the parts in a bytearray,
+  joining them again in its full-object checksum builder, and copying both into `bytes`: four
+  copies of the object at once (600 MB for a split piece's 150 MB parts object, uploaded in 8 MB
+  parts by `upload_fileobj`). The parts are now written to the new key's buffer one at a time, and
+  the full-object checksum is computed part by part (moto's own algorithm): one part in memory.
+  A value past the key's in-memory buffer size goes straight to the buffer's file (moto's
+  SpooledTemporaryFile first copied it into memory, then to the file).
+- `SerialS3Transfers`: boto3's managed uploads (`upload_fileobj`, `upload_file`) send up to ten
+  8 MB parts at once from a thread pool, and moto holds about six copies of each part in memory
+  while it answers (botocore's body, its checksum wrapper, werkzeug's request, moto's own): a
+  150 MB upload raised the process by 650 MB. In the emulation every function shares one
+  interpreter with an in-process S3, so threads buy no speed; an upload given no `Config` sends
+  its parts one at a time (`TransferConfig(use_threads=False)`), as the same calls do in AWS
+  apart from the pool.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 import types
@@ -220,6 +244,238 @@ class AsyncS3InvocationsPatch:
 
         notifications._invoke_awslambda = self._saved
         self._saved = None
+
+
+class AtomicDynamoDBPatch:
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.dynamodb.responses import DynamoHandler
+
+        original = DynamoHandler.__dict__["call_action"]
+        lock = threading.RLock()
+
+        def call_action(self: Any) -> Any:
+            with lock:
+                return original(self)
+
+        self._saved = original
+        DynamoHandler.call_action = call_action
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.dynamodb.responses import DynamoHandler
+
+        DynamoHandler.call_action = self._saved
+        self._saved = None
+
+
+class S3RangedReadsPatch:
+    """A GET with one `bytes=first-last` / `bytes=first-` range reads only those bytes (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[Any, Any] | None = None
+
+    def install(self) -> None:
+        from moto.s3.models import FakeKey
+        from moto.s3.responses import S3Response
+
+        original_response = S3Response.__dict__["key_response"]
+        original_value = FakeKey.__dict__["value"]
+        local = threading.local()
+
+        def key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+            if request.method != "GET" or not _RANGE.fullmatch(request.headers.get("range") or ""):
+                return original_response(self, request, full_url, headers)
+            local.lazy = True
+            try:
+                status, response_headers, body = original_response(self, request, full_url, headers)
+            finally:
+                local.lazy = False
+            if isinstance(body, _KeyBytes):  # not sliced (a 200 without a range, a partNumber answer)
+                body = body.read()
+            return status, response_headers, body
+
+        def value_get(key: Any) -> Any:
+            if getattr(local, "lazy", False):
+                local.lazy = False  # only the object's body in this answer
+                return _KeyBytes(key, original_value.fget)
+            return original_value.fget(key)
+
+        self._saved = (original_response, original_value)
+        S3Response.key_response = key_response
+        FakeKey.value = property(value_get, original_value.fset)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.s3.models import FakeKey
+        from moto.s3.responses import S3Response
+
+        S3Response.key_response, FakeKey.value = self._saved
+        self._saved = None
+
+
+class S3MultipartCompletePatch:
+    """`FakeMultipart.complete` as moto's, without the final `bytes(total)` copy (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.s3 import models
+
+        original = models.FakeMultipart.__dict__["complete"]
+
+        def complete(multipart: Any, body: Any) -> tuple[Any, str, Any]:
+            checksum_builder = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
+                                                               multipart.metadata.get("x-amz-checksum-type"))
+            composite = checksum_builder.checksum_type == "COMPOSITE"
+            chosen, md5s, last = [], bytearray(), None
+            for number, etag in body:
+                part = multipart.parts.get(number)
+                if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                    raise models.InvalidPart()
+                if last is not None and last.contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
+                    raise models.EntityTooSmall()
+                md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
+                chosen.append(part)
+                last = part
+            if not chosen:
+                raise models.MalformedXML
+            full_etag = models.md5_hash()
+            full_etag.update(bytes(md5s))
+            joined = _JoinedParts(chosen, models.get_s3_default_key_buffer_size())
+            if composite:
+                for part in chosen:
+                    checksum_builder.addPart(part.value)
+                checksum = checksum_builder.build()
+            else:  # moto's builder joins a copy of the object, then copies that again
+                algorithm = checksum_builder.checksum_algorithm
+                checksum = (checksum_builder.checksum_type, joined.checksum(algorithm, models.compute_checksum), 1)
+            return joined, f"{full_etag.hexdigest()}-{len(chosen)}", checksum
+
+        value = models.FakeKey.__dict__["value"]
+
+        def value_set(key: Any, new_value: Any) -> None:
+            buffer = key._value_buffer
+            if not isinstance(new_value, _JoinedParts):
+                if len(new_value) > getattr(buffer, "_max_size", 0) > 0:
+                    buffer.rollover()  # straight to the file, not through an in-memory copy first
+                value.fset(key, new_value)
+                return
+            key._value_buffer, key.contentsize = new_value.buffer, len(new_value)  # the joined file is the key's
+            buffer.close()
+
+        self._saved = (original, value)
+        models.FakeMultipart.complete = complete
+        models.FakeKey.value = property(value.fget, value_set)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.s3.models import FakeKey, FakeMultipart
+
+        FakeMultipart.complete, FakeKey.value = self._saved
+        self._saved = None
+
+
+class _JoinedParts:
+    """A completed multipart upload's body, joined part by part in a file (not in memory)."""
+
+    def __init__(self, parts: list, buffer_size: int) -> None:
+        """Copy the parts, one at a time, into a buffer like a key's (moto closes the parts' own
+        buffers before it writes the object's key)."""
+        import tempfile
+
+        self.parts = parts
+        self.size = sum(int(part.contentsize) for part in parts)
+        self.buffer = tempfile.SpooledTemporaryFile(buffer_size)
+        if self.size > buffer_size:
+            self.buffer.rollover()
+        for part in parts:
+            self.buffer.write(part.value)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def checksum(self, algorithm: str, compute: Callable[..., bytes]) -> str:
+        """moto's full-object checksum (`compute(body, algorithm)`), computed part by part where the
+        algorithm runs that way; otherwise over the joined body, as moto does."""
+        import base64
+        import binascii
+        import hashlib
+
+        if algorithm in ("SHA1", "SHA256"):
+            digest = hashlib.new(algorithm.lower(), usedforsecurity=False)
+            for part in self.parts:
+                digest.update(part.value)
+            return base64.b64encode(digest.digest()).decode()
+        from moto.s3 import utils
+
+        if algorithm == "CRC32" or (algorithm == "CRC64NVME" and not utils.HAS_CRT):  # CRC64NVME: moto's fallback
+            crc = 0
+            for part in self.parts:
+                crc = binascii.crc32(part.value, crc)
+            return base64.b64encode(crc.to_bytes(4, "big")).decode()
+        return compute(b"".join(part.value for part in self.parts), algorithm).decode()
+
+
+class SerialS3TransfersPatch:
+    """boto3's managed uploads without a thread pool unless the caller chose one (see the module doc)."""
+
+    NAMES = ("upload_fileobj", "upload_file")
+
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def install(self) -> None:
+        from boto3.s3 import inject
+        from boto3.s3.transfer import TransferConfig
+
+        def serial(original: Callable[..., Any]) -> Callable[..., Any]:
+            def transfer(self: Any, *args: Any, Config: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - boto3's name
+                return original(self, *args, Config=Config or TransferConfig(use_threads=False), **kwargs)
+            return transfer
+
+        for name in self.NAMES:
+            self._saved[name] = getattr(inject, name)
+            setattr(inject, name, serial(self._saved[name]))
+
+    def uninstall(self) -> None:
+        from boto3.s3 import inject
+
+        for name, original in self._saved.items():
+            setattr(inject, name, original)
+        self._saved = {}
+
+
+_RANGE = re.compile(r"bytes=\d+-\d*")
+
+
+class _KeyBytes:
+    """An object's body as moto's range handling uses it (`len`, one slice), read from the key's
+    buffer on demand."""
+
+    def __init__(self, key: Any, whole: Callable[[Any], bytes]) -> None:
+        self.key, self._whole = key, whole
+
+    def __len__(self) -> int:
+        return int(self.key.size)
+
+    def __getitem__(self, item: slice) -> bytes:
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            return self.read()[item]
+        with self.key.lock:
+            buffer = self.key._value_buffer
+            buffer.seek(start)
+            return buffer.read(max(0, stop - start))
+
+    def read(self) -> bytes:
+        return self._whole(self.key)
 
 
 _shared_loader: Any = None

@@ -34,12 +34,16 @@ from .errors import EmulationError, LambdaInvokeError
 from .iam import Enforcement
 from .patches import (
     AsyncS3InvocationsPatch,
+    AtomicDynamoDBPatch,
     ExecutionNamesPatch,
     InterpreterClientsPatch,
     PerFunctionGlobalsPatch,
     RetrySleep,
     RetrySleepPatch,
     S3EventsPatch,
+    S3MultipartCompletePatch,
+    S3RangedReadsPatch,
+    SerialS3TransfersPatch,
     SharedBotocoreDataPatch,
     lazy_moto_batch,
 )
@@ -109,7 +113,9 @@ class LocalAws:
         self._globals = PerFunctionGlobalsPatch(self._current_function)
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
-            InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(),
+            InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
+            S3MultipartCompletePatch(), SerialS3TransfersPatch(),
+            AtomicDynamoDBPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
 
@@ -444,14 +450,18 @@ class LocalAws:
         timeout: float = 300,
         poll: float = 0.05,
         on_poll: Callable[[dict], Any] | None = None,
+        max_poll: float | None = None,
     ) -> dict:
         """Poll `describe_execution` until the run leaves RUNNING; returns the last description.
 
-        Raises TimeoutError after `timeout` seconds. Wait inside the session: executions are
-        background threads that need the mock.
+        `poll` is the first interval; with `max_poll` the interval grows by half each time up to it
+        (a short run is seen ending at once, a long one is not polled 20 times a second: each poll
+        takes the GIL from the functions running). Raises TimeoutError after `timeout` seconds.
+        Wait inside the session: executions are background threads that need the mock.
         """
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        interval = poll
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if on_poll is not None:
@@ -460,7 +470,9 @@ class LocalAws:
                 return described
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
-            time.sleep(poll)
+            time.sleep(interval)
+            if max_poll is not None:
+                interval = min(max_poll, interval * 1.5)
 
     def reset_handlers(self) -> None:
         """Drop cached handler modules (and each function's private code/layer modules and process

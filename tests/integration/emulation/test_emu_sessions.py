@@ -11,7 +11,10 @@ from botocore.session import Session
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.dynamodb.responses import DynamoHandler
 from moto.s3 import notifications
+from moto.s3.models import FakeKey, FakeMultipart
+from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -37,6 +40,10 @@ def _snapshot():
         "thread_start": threading.Thread.start,
         "interpreter_clients": lambda_eval_utils.boto_client_for,
         "start_execution": StepFunctionsParserBackend.__dict__["start_execution"],
+        "s3_key_response": S3Response.__dict__["key_response"],
+        "s3_key_value": FakeKey.__dict__["value"],
+        "s3_multipart_complete": FakeMultipart.__dict__["complete"],
+        "dynamodb_call": DynamoHandler.__dict__["call_action"],
         "sys_path": list(sys.path),
         "modules": {n for n in sys.modules if n.startswith(HANDLER_MODULE_PREFIX) or n.startswith("emu_fixture")},
     }

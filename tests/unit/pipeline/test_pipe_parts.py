@@ -100,6 +100,17 @@ def test_piece_parts_read_back_by_partition(monkeypatch):
         assert list(read_partition("b", partition_sources([parts], p))) == expected
 
 
+@given(st.lists(st.lists(VALUE, min_size=1, max_size=3), min_size=1, max_size=40), st.integers(min_value=1, max_value=300))
+def test_a_slice_decoded_in_batches_reads_back_every_line(records, batch):
+    s3 = FakeS3()
+    lines = [[i, *record] for i, record in enumerate(records)]
+    s3.objects["k"] = b"".join(json.dumps(line, separators=(",", ":")).encode() + b"\n" for line in lines)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(aws, "s3", lambda: s3)
+        mp.setattr(parts_module, "DECODE_BATCH_BYTES", batch)  # batches end anywhere in a line
+        assert list(read_partition("b", [["k", 0, len(s3.objects["k"]), len(lines)]])) == lines
+
+
 def test_an_empty_piece_writes_nothing(monkeypatch):
     s3 = FakeS3()
     monkeypatch.setattr(aws, "s3", lambda: s3)

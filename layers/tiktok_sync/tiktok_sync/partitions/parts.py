@@ -60,7 +60,12 @@ def _compact_json() -> Callable[[Any], str]:
 
 
 _JSON = _compact_json()
-BUFFER_BYTES = 96 * 1024 * 1024
+
+# Lines a split worker holds before writing them to its spool file, grouped by partition: each
+# flush adds one segment per partition (a sender's ranged GET). 16 MB of lines is ~25 MB of Python
+# strings; 96 MB held ~150 MB, a third of the local run's peak memory, for no measurable speed.
+BUFFER_BYTES = 16 * 1024 * 1024
+DECODE_BATCH_BYTES = 64 * 1024  # a partition slice is decoded this much at a time (read_partition)
 
 
 def audience_line(ref: int, record: list) -> str:
@@ -288,13 +293,25 @@ def partition_sources(pieces: Iterable[PieceParts], partition: int) -> list[list
 
 
 def read_partition(bucket: str, sources: Iterable[list]) -> Iterator[list]:
-    """Yield every line of a partition, decoded, in piece order (= file order within each piece)."""
+    """Yield every line of a partition, decoded, in piece order (= file order within each piece).
+
+    Lines are decoded a few hundred at a time, each batch in one `json.loads` (its lines joined as one
+    JSON array): 3x faster than a call per line. Lines are JSON values on one line each (no raw
+    newline inside), so the join is exact. A batch, not the whole slice: one `json.loads` holds the
+    GIL from start to end, and a megabyte slice would hold it for tens of milliseconds - long enough
+    to make another sender's paced request leave late.
+    """
     s3 = aws.s3()
     for key, offset, length, _rows in sources:
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")["Body"]
-        for raw in body.iter_lines():
-            if raw:
-                yield json.loads(raw)
+        data = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")["Body"].read()
+        start, size = 0, len(data)
+        while start < size:
+            end = data.find(b"\n", start + DECODE_BATCH_BYTES)
+            end = size if end < 0 else end
+            lines = data[start:end].strip(b"\n")
+            start = end + 1
+            if lines:
+                yield from json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
 
 
 READ_CHUNK = 1 << 20

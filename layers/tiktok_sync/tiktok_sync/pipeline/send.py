@@ -279,7 +279,7 @@ class AudienceJob(PartitionJob):
         owner: list[int] = []  # users[i] belongs to self.rows[owner[i]]
         for r, row in enumerate(self.rows):
             values = row[1:]
-            if not any(type(v) is list for v in values):
+            if list not in map(type, values):
                 users.append(values)
                 owner.append(r)
                 continue

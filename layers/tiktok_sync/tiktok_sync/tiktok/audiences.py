@@ -284,7 +284,7 @@ def mapping_batches(
     for n, user in enumerate(users):
         size = 2 + max(0, len(user) - 1) + 1  # [ ] + commas between entries + comma between users
         for v in user:
-            size += 2 if v is None else fixed + len(json.dumps(v, ensure_ascii=False).encode("utf-8"))
+            size += 2 if v is None else fixed + _json_string_bytes(v)
         if size > budget:
             raise ValueError(f"user {n} alone needs {size} bytes, over the {max_bytes}-byte request limit")
         if n > start and (n - start >= max_users or used + size > budget):
@@ -294,6 +294,14 @@ def mapping_batches(
     if start < len(users):
         out.append(range(start, len(users)))
     return out
+
+
+def _json_string_bytes(value: str) -> int:
+    """Bytes of `value` as a compact JSON string (UTF-8): quotes + the text, exactly. Hashed ids are
+    hex digits (nothing to escape): counted without encoding them."""
+    if value.isalnum() and value.isascii():
+        return len(value) + 2
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
 def _not_ready(err: InvalidRequestError) -> bool:
