@@ -173,6 +173,7 @@ def local_run(rows: int, qps: int, workdir: str) -> None:
             print(f"local run failed (exit {proc.returncode}): {(stdout + stderr)[-800:]}", flush=True)
             return
         report = json.loads(open(out).read())
+        arrivals = _accepted_mapping_times(os.path.join(tmp, "state", "simulator.json"))
     valid = report["rows"]["sent"] + report["rows"]["skipped"]
     floor = valid / (qps * 1000)
     durations = report.get("durations", {})
@@ -191,6 +192,23 @@ def local_run(rows: int, qps: int, workdir: str) -> None:
     print(f"  pacing: {rate:.2f} requests/s during the send = {100 * rate / qps:.1f}% of the limit; "
           f"{api.get('rate_limited', 0)} of {api['requests']} requests throttled ({throttled:.1f}%), "
           f"{api.get('resent', 0)} resent", flush=True)
+    if len(arrivals) > 1:
+        span = arrivals[-1] - arrivals[0]
+        steady = (len(arrivals) - 1) / span if span else 0.0
+        print(f"  at TikTok: {len(arrivals):,} accepted segment/mapping requests from the first to the last in "
+              f"{span:.1f} s = {steady:.2f} requests/s = {100 * steady / qps:.1f}% of the limit sustained "
+              "(without the send map's start and end)", flush=True)
+
+
+def _accepted_mapping_times(path: str) -> list[float]:
+    """When the simulator applied each accepted segment/mapping request (its saved world: the
+    audiences' size history), in order."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            world = json.load(fh)["world"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return sorted(t for a in world.get("audiences", []) for t, _size in a.get("counts", []))
 
 
 def main(argv: list[str] | None = None) -> int:
