@@ -15,6 +15,7 @@ from __future__ import annotations
 import pathlib
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 from tiktok_sync.config.destinations import parse_destinations
@@ -78,27 +79,40 @@ def main(out=print, state_dir: str = DEMO_STATE) -> int:
     with tempfile.TemporaryDirectory(prefix="tiktok-sync-demo-") as tmp, \
             LocalPipeline(config_text, config, state_dir=state_dir) as pipe:
         out(f"TikTok simulator: {pipe.tiktok_url}   data bucket: s3://{pipe.bucket}")
-        for destination, name, title in RUNS:
+        # The runs go at once, as drops into the bucket would in AWS (each its own S3 notification and
+        # execution; one pacer for TikTok's QPS); each run's lines are printed together, in RUNS order.
+        files = []
+        for _destination, name, _title in RUNS:
             path = SAMPLES / name
             if name in SHIFTED:
                 copy = pathlib.Path(tmp) / name
                 copy.write_text(shift_dates(path.read_text(), days))
                 path = copy
-            out("")
-            out(f"=== {title}: {name} -> destination {destination!r}")
-            report = pipe.run_file(str(path), destination, progress=lambda m: out(f"  ... {m}"))
-            print_report(report, out=out, state_dir=state_dir)
-            statuses.append(report.get("status"))
+            files.append(str(path))
+
+        def run(index: int) -> tuple[list[str], str | None]:
+            destination, name, title = RUNS[index]
+            lines = ["", f"=== {title}: {name} -> destination {destination!r}"]
+            report = pipe.run_file(files[index], destination, progress=lambda m: lines.append(f"  ... {m}"))
+            print_report(report, out=lines.append, state_dir=state_dir)
+            return lines, report.get("status")
+
+        with ThreadPoolExecutor(max_workers=len(RUNS), thread_name_prefix="demo-run") as pool:
+            for lines, status in pool.map(run, range(len(RUNS))):
+                for line in lines:
+                    out(line)
+                statuses.append(status)
         out("")
         out("=== What the simulated TikTok now holds")
-        for audience in pipe.sim.audiences():
+        # Sorted: the runs went at once, so what TikTok got first varies from one demo to the next.
+        for audience in sorted(pipe.sim.audiences(), key=lambda a: (str(a.get("name")), str(a["audience_id"]))):
             out(f"  audience {audience['audience_id']} {audience['name']!r}: "
                 f"{len(pipe.sim.members(audience['audience_id']))} hashed ids")
         events = pipe.sim.events()
         by_set: dict[str, int] = {}
         for ev in events:
             by_set[ev.get("event_source_id", "?")] = by_set.get(ev.get("event_source_id", "?"), 0) + 1
-        for set_id, n in by_set.items():
+        for set_id, n in sorted(by_set.items()):
             out(f"  event source {set_id}: {n} events")
         orders = pipe.sim.orders()
         if orders:

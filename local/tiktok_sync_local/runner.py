@@ -196,15 +196,16 @@ class LocalPipeline:
             progress(f"run started: {len(keys)} file(s) under s3://{self.bucket}/{base}")
             return self.follow(execution_arn, progress=progress, timeout=timeout)
         before = len(self.aws.invocations)
+        put = {}
         for path, key in zip(paths, keys):
             with open(path, "rb") as fh:
-                s3.put_object(Bucket=self.bucket, Key=key, Body=fh.read())
+                put = s3.put_object(Bucket=self.bucket, Key=key, Body=fh.read())
         trigger_key = keys[0]
         if len(keys) > 1 or folder is not None:
             trigger_key = base + "_SUCCESS"
-            s3.put_object(Bucket=self.bucket, Key=trigger_key, Body=b"")
+            put = s3.put_object(Bucket=self.bucket, Key=trigger_key, Body=b"")
         try:
-            execution_arn = self._started_execution(before, trigger_key)
+            execution_arn = self._started_execution(before, trigger_key, put.get("VersionId"))
         except RunNotStarted as exc:
             if not exc.why.startswith("already synced"):
                 raise
@@ -228,14 +229,18 @@ class LocalPipeline:
                 fh.write(body)
             return self.run_file(path, destination, **kw)
 
-    def _started_execution(self, before: int, key: str) -> str:
-        """The execution the S3 trigger started for `key` (other drops' notifications are skipped)."""
+    def _started_execution(self, before: int, key: str, version_id: str | None = None) -> str:
+        """The execution the S3 trigger started for this drop of `key`: runs may go at once (the demo's
+        do), so other drops' notifications are skipped, by key and, in a versioned bucket, by the
+        version this drop made (the same key dropped twice is two notifications)."""
         import urllib.parse
 
-        for inv in self.aws.invocations[before:]:
+        for inv in list(self.aws.invocations[before:]):
             event = inv.get("event") or {}
             records = event.get("Records") if isinstance(event, dict) else None
             if not records or urllib.parse.unquote_plus(records[0]["s3"]["object"]["key"]) != key:
+                continue
+            if version_id and records[0]["s3"]["object"].get("versionId") not in (None, version_id):
                 continue
             result = inv.get("result") or {}
             if isinstance(result, dict):

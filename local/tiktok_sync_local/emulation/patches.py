@@ -38,6 +38,13 @@
   interpreter with an in-process S3, so threads buy no speed; an upload given no `Config` sends
   its parts one at a time (`TransferConfig(use_threads=False)`), as the same calls do in AWS
   apart from the pool.
+- `ParsedDefinitions`: moto parses a state machine's ASL with its ANTLR parser when the machine is
+  created (validation) and again when each execution starts (~0.1-0.2 s of CPU each time, on every
+  run's critical path). The syntax tree of a definition that parsed cleanly is kept; each execution
+  still gets fresh evaluation components (moto's own preprocessor on that tree), and a definition
+  not seen before is parsed (and rejected) exactly as moto does.
+- `ExecutionEnds`: `describe_execution` polling slept up to its whole interval after a run ended;
+  an execution's end now wakes the waiters (`wait(seen, timeout)`), the poll stays the fallback.
 """
 
 from __future__ import annotations
@@ -108,6 +115,89 @@ class ExecutionNamesPatch:
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         StepFunctionsParserBackend.start_execution = self._saved
+        self._saved = None
+
+
+class ParsedDefinitionsPatch:
+    """Keep the ANTLR syntax tree of each definition that parsed without errors (read-only afterwards:
+    moto's preprocessor only visits it); every parse still returns new evaluation components."""
+
+    MAX_DEFINITIONS = 32
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+        self._trees: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+        original = AmazonStateLanguageParser.__dict__["parse"]
+        parse_uncached = original.__func__
+        trees, lock = self._trees, self._lock
+
+        def parse(definition: str) -> tuple[Any, Any]:
+            with lock:
+                tree = trees.get(definition)
+            if tree is None:
+                program, tree = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                with lock:
+                    if len(trees) >= self.MAX_DEFINITIONS:
+                        trees.clear()
+                    trees[definition] = tree
+                return program, tree
+            return Preprocessor().visit(tree), tree
+
+        self._saved = original
+        AmazonStateLanguageParser.parse = staticmethod(parse)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+        AmazonStateLanguageParser.parse = self._saved
+        self._saved = None
+        self._trees.clear()
+
+
+class ExecutionEndsPatch:
+    """Counts executions that ended (succeeded, failed, stopped, timed out) and wakes whoever waits."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+        self._changed = threading.Condition()
+        self.ended = 0
+
+    def install(self) -> None:
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.__dict__["terminated"]
+        patch = self
+
+        def terminated(comm: Any) -> None:
+            try:
+                original(comm)
+            finally:
+                with patch._changed:
+                    patch.ended += 1
+                    patch._changed.notify_all()
+
+        self._saved = original
+        BaseExecutionWorkerCommunication.terminated = terminated
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Until an execution ends after `seen` (a value of `ended`), at most `timeout` seconds."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.ended != seen, timeout)
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        BaseExecutionWorkerCommunication.terminated = self._saved
         self._saved = None
 
 

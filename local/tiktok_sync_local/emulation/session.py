@@ -35,8 +35,10 @@ from .iam import Enforcement
 from .patches import (
     AsyncS3InvocationsPatch,
     AtomicDynamoDBPatch,
+    ExecutionEndsPatch,
     ExecutionNamesPatch,
     InterpreterClientsPatch,
+    ParsedDefinitionsPatch,
     PerFunctionGlobalsPatch,
     RetrySleep,
     RetrySleepPatch,
@@ -111,8 +113,10 @@ class LocalAws:
         self._saved_levels: dict[str, int] = {}
         self._function_clients: dict[tuple[str, str], Any] = {}
         self._globals = PerFunctionGlobalsPatch(self._current_function)
+        self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
-            SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(),
+            SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
+            self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(),
             AtomicDynamoDBPatch(),
@@ -317,6 +321,23 @@ class LocalAws:
         environment values; only what the event and result held."""
         return self._dispatcher.invocations if self._dispatcher else []
 
+    def stored_objects(self, bucket: str, prefix: str = "") -> Any:
+        """(key, bytes, tags) of every object under `prefix` (its current version; deleted keys are
+        skipped), in key order, read from the emulated S3's store: what list_objects_v2, get_object
+        and get_object_tagging answer, without a request each (saving a state directory)."""
+        from moto.s3.models import FakeKey, s3_backends
+
+        backend = s3_backends[self.account_id]["aws"]
+        store = backend.get_bucket(bucket).keys
+        for name in sorted(k for k in list(store.keys()) if k.startswith(prefix)):
+            try:
+                key = store[name]
+            except KeyError:
+                continue
+            if isinstance(key, FakeKey):
+                tags = backend.get_object_tagging(key)
+                yield name, key.value, next(iter(tags.values()), [])
+
     # --- using it ---------------------------------------------------------------------------------
 
     def client(self, service: str, **kwargs: Any) -> Any:
@@ -456,13 +477,15 @@ class LocalAws:
 
         `poll` is the first interval; with `max_poll` the interval grows by half each time up to it
         (a short run is seen ending at once, a long one is not polled 20 times a second: each poll
-        takes the GIL from the functions running). Raises TimeoutError after `timeout` seconds.
+        takes the GIL from the functions running); an execution's end cuts the wait short, so a run
+        is seen ending at once whatever the interval. Raises TimeoutError after `timeout` seconds.
         Wait inside the session: executions are background threads that need the mock.
         """
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         interval = poll
         while True:
+            seen = self._ends.ended
             described = sfn.describe_execution(executionArn=execution_arn)
             if on_poll is not None:
                 on_poll(described)
@@ -470,7 +493,7 @@ class LocalAws:
                 return described
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
-            time.sleep(interval)
+            self._ends.wait(seen, min(interval, max(0.0, deadline - time.monotonic())))
             if max_poll is not None:
                 interval = min(max_poll, interval * 1.5)
 
