@@ -49,15 +49,14 @@ def _members_and_rejects(pipe, report) -> tuple[set, list]:
 def _one_run(path: str, piece_bytes: int, split_concurrency: int = 1) -> dict:
     from tiktok_sync.config.destinations import parse_destinations
 
-    from .runner import LocalPipeline
+    from .runner import FAST_BACKOFF, LocalPipeline
 
     text = json.dumps(CONFIG)
     # One split worker at a time: on AWS each has its own vCPU; here they would share two cores.
     params = {"TikTokQps": "1000", "SplitPieceBytes": str(piece_bytes), "SplitConcurrency": str(split_concurrency),
               "MapConcurrency": "4"}
-    fast = {"TIKTOK_BACKOFF_BASE_SECONDS": "0.001", "TIKTOK_BACKOFF_CAP_SECONDS": "0.002"}
     started = time.monotonic()
-    with LocalPipeline(text, parse_destinations(text), parameters=params, function_env=fast) as pipe:
+    with LocalPipeline(text, parse_destinations(text), parameters=params, function_env=FAST_BACKOFF) as pipe:
         report = pipe.run_file(path, "bench")
         members, rejects = _members_and_rejects(pipe, report)
         s3 = pipe.aws.client("s3")

@@ -14,13 +14,12 @@ import sys
 
 from tiktok_sync.config.destinations import parse_destinations
 
-from .runner import ROOT, LocalPipeline
+from .runner import FAST_BACKOFF, ROOT, LocalPipeline
 
 OUT = ROOT / "events" / "functions"
 SAMPLES = ROOT / "events" / "samples"
 SAMPLE_BUCKET = "tiktok-sync-123456789012-us-east-1-example0"  # an example: each stack's bucket has its own suffix
 RUN_IDS = {"vip-audience": "0123456789abcdef0123", "store-purchases": "0123456789abcdef0456"}
-FAST = {"TIKTOK_BACKOFF_BASE_SECONDS": "0.001", "TIKTOK_BACKOFF_CAP_SECONDS": "0.002"}
 
 
 def _first(invocations: list[dict], function: str, match) -> dict:
@@ -47,7 +46,7 @@ def _write(name: str, event: dict, bucket: str) -> None:
 
 def main() -> int:
     text = (SAMPLES / "destinations.json").read_text()
-    with LocalPipeline(text, parse_destinations(text), parameters={"TikTokQps": "1000"}, function_env=FAST) as pipe:
+    with LocalPipeline(text, parse_destinations(text), parameters={"TikTokQps": "1000"}, function_env=FAST_BACKOFF) as pipe:
         s3 = pipe.aws.client("s3")
         sfn = pipe.aws.client("stepfunctions")
         for destination, sample in (("vip-audience", "amperity-audience.csv"),

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tiktok_sync.config.destinations import DestinationsFile
+from tiktok_sync.reporting import facts
 
 from .state import LocalState
 
@@ -37,6 +38,11 @@ class RunNotStarted(RuntimeError):
     def __init__(self, key: str, run_id: str, why: str) -> None:
         super().__init__(f"{key}: no run started ({why})")
         self.key, self.run_id, self.why = key, run_id, why
+
+
+# The TikTok client's retry back-off in milliseconds, not seconds: for runs against the local
+# simulator whose failures are injected on purpose (sample payloads, benches, tests).
+FAST_BACKOFF = {"TIKTOK_BACKOFF_BASE_SECONDS": "0.001", "TIKTOK_BACKOFF_CAP_SECONDS": "0.002"}
 
 
 class LocalPipeline:
@@ -213,7 +219,7 @@ class LocalPipeline:
             progress(f"{exc.why}: nothing to send")
             report = self._json(f"runs/{destination}/{exc.run_id}/report.json") or {
                 "status": "SUCCEEDED", "run_id": exc.run_id, "destination": destination,
-                "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
+                "rows": dict.fromkeys(facts.ROW_KEYS, 0)}
             report["already_synced"] = True
             return report
         progress(f"run started: {len(keys)} file(s) under s3://{self.bucket}/{base}")
@@ -261,7 +267,7 @@ class LocalPipeline:
         if report is None:
             report = {"status": "FAILED", "error": {"name": desc.get("error"), "error": desc.get("error"),
                                                     "message": desc.get("cause")},
-                      "rows": {"read": 0, "sent": 0, "rejected": 0, "skipped": 0, "failed": 0}}
+                      "rows": dict.fromkeys(facts.ROW_KEYS, 0)}
         report.setdefault("execution_status", desc["status"])
         return report
 
@@ -469,7 +475,7 @@ class _Watch:
         done = min(done, total)
         elapsed = max(0.001, time.monotonic() - self.send_started)
         rate = done / elapsed
-        eta = f", about {_duration((total - done) / rate)} left" if rate > 0 and done < total else ""
+        eta = f", about {facts.duration((total - done) / rate)} left" if rate > 0 and done < total else ""
         return f"sending: {done:,} of {total:,} row(s) delivered, {rate:,.0f} rows/s{eta}"
 
 
@@ -478,15 +484,6 @@ def _concurrency(pipe: LocalPipeline) -> int:
         return max(1, int(pipe.aws.parameters.get("MapConcurrency") or 4))
     except (TypeError, ValueError):
         return 4
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _throttled(fn: Callable[[dict], None], every: float) -> Callable[[dict], None]:

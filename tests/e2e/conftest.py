@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from tiktok_sync.config.destinations import parse_destinations
-from tiktok_sync_local.runner import LocalPipeline
+from tiktok_sync_local.runner import FAST_BACKOFF, LocalPipeline
 from tiktok_sync_local.simulator import DEMO, Simulator
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -17,8 +17,7 @@ SAMPLES = ROOT / "events" / "samples"
 
 # Fast, deterministic client behaviour for tests: tiny backoffs, no QPS wait.
 FAST_CLIENT = {
-    "TIKTOK_BACKOFF_BASE_SECONDS": "0.001",
-    "TIKTOK_BACKOFF_CAP_SECONDS": "0.002",
+    **FAST_BACKOFF,
     "TIKTOK_RATE_LIMIT_MIN_DELAY_SECONDS": "0.001",
     "TIKTOK_NOT_READY_RETRY_SECONDS": "0.01",
     "TIKTOK_READ_TIMEOUT": "5",
