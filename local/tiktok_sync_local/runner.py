@@ -105,10 +105,10 @@ class LocalPipeline:
         # Handlers log JSON lines and metrics to stdout; the CLI prints its own progress instead.
         quiet = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"} if self.quiet else {}
         local = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
-        self.aws = LocalAws(str(self.template), parameters=params, retry_sleep=self.retry_scale,
-                            env_overrides={**local, **quiet, **self.function_env},
-                            stack_uuid=self.state.stack_uuid() if self.state else None).__enter__()
-        try:
+        try:  # from here on a failure stops what was started (the simulator, the stack)
+            self.aws = LocalAws(str(self.template), parameters=params, retry_sleep=self.retry_scale,
+                                env_overrides={**local, **quiet, **self.function_env},
+                                stack_uuid=self.state.stack_uuid() if self.state else None).__enter__()
             self._seed()
             if self.state is not None:
                 self.state.restore(self.aws, self.bucket, self.ledger_table)

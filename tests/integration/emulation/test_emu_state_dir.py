@@ -50,3 +50,23 @@ def test_inflated_chunks_are_never_kept_and_their_scans_are_dropped(table, tmp_p
     kept = sorted(p.relative_to(state.path).as_posix() for p in state.path.rglob("*") if p.is_file())
     assert kept == [LEDGER_FILE, prefix + "plan.json", prefix + "scans/scan-00001.json"]
     assert not any(b"ann@example.com" in p.read_bytes() for p in state.path.rglob("*") if p.is_file())
+
+
+def test_a_state_path_that_is_a_file_stops_the_simulator_it_started(tmp_path):
+    """Review finding: `run --state <a file>` failed after the simulator had started, and left it
+    running (a process of its own for `run`) until the caller exited."""
+    import requests
+
+    from tiktok_sync.config.destinations import parse_destinations
+    from tiktok_sync_local.runner import LocalPipeline
+
+    not_a_dir = tmp_path / "destinations.json"
+    not_a_dir.write_text("{}")
+    text = json.dumps({"destinations": {"vip": {"type": "audience", "advertiser_ids": ["7000000000000000001"],
+                                                "audience_name": "A"}}})
+    pipe = LocalPipeline(text, parse_destinations(text), state_dir=str(not_a_dir))
+    with pytest.raises(OSError):
+        pipe.__enter__()
+    assert pipe.tiktok_url
+    with pytest.raises(requests.ConnectionError):
+        requests.get(pipe.tiktok_url + "user/info/", timeout=2)
