@@ -196,3 +196,17 @@ def test_partition_lines_are_read_in_chunks(monkeypatch, chunk):
         writer.add(1, t)
     parts = writer.close()
     assert list(partition_lines("b", partition_sources([parts], 1))) == texts
+
+
+@pytest.mark.parametrize("bits", [0, 1, 6, 19])
+def test_the_audience_placer_is_partition_of_home_id_and_audience_line(bits):
+    """The split's one call per audience row gives what `keys.of_hash(home_hash(…))` and
+    `audience_line` give, for every layout (two singles, one missing, lists, other widths)."""
+    from tiktok_sync.partitions.parts import audience_placer
+
+    a, b, c, d = ("a1" + "0" * 62), ("ff" + "1" * 62), ("7e" + "2" * 62), ("00" + "3" * 62)
+    records = [[a, b], [a, None], [None, b], [[a, c], b], [None, [b, d]], [a], [None, None, c], [a, b, c, d],
+               [[a], None], [a, [b]]]
+    place = audience_placer(bits)
+    for ref, record in enumerate(records):
+        assert place(ref, record) == (keys.of_hash(home_hash(record), bits), audience_line(ref, record))

@@ -36,8 +36,7 @@ from ..partitions.parts import (
     EventLines,
     PieceParts,
     PieceWriter,
-    audience_line,
-    home_hash,
+    audience_placer,
     mirror_lines,
     partition_sources,
 )
@@ -92,13 +91,10 @@ class _Partitioner:
         self.codes = [TYPE_CODES[s] for s in dest.id_schema]
         # (partition, line) of a record of a one-line kind (once per row: no dispatch on the kind)
         self.place: Callable[[int, Any], tuple[int, str]] = (
-            self._audience if self.audience else EventLines(bits, getattr(processor, "item_layout", None)))
+            audience_placer(bits) if self.audience else EventLines(bits, getattr(processor, "item_layout", None)))
 
     def __call__(self, ref: int, record: Any) -> tuple[int, str]:
         return self.place(ref, record)
-
-    def _audience(self, ref: int, record: Any) -> tuple[int, str]:
-        return keys.of_hash(home_hash(record), self.bits), audience_line(ref, record)
 
     def lines(self, ref: int, record: Any) -> Any:
         """Every (partition, line) of a record (several for a mirror row: one per id)."""
