@@ -139,26 +139,21 @@ def _rows_section(report: dict) -> list[str]:
     out.append("")
     if not f.accounted(report):
         out += ["The counts do not add up: read ≠ sent + rejected + skipped + failed.", ""]
-    rejected = f.rejected_by_reason(report)
-    if rejected:
-        out += ["### Rejected, by reason", ""]
-        out += _table(["reason", "rows", "what it means"],
-                      [[code(c, cell=True), f.count(n), text(explain(c))] for c, n in rejected], "lrl")
-        out.append("")
-    skipped = f.skipped_by_reason(report)
-    if skipped:
-        out += ["### Skipped, by reason", ""]
-        out += _table(["reason", "rows", "what it means"],
-                      [[code(c, cell=True), f.count(n), text(explain(c))] for c, n in skipped], "lrl")
-        out.append("")
-    dropped = f.dropped_identifiers(report)
-    if dropped:
-        out += ["### Identifiers dropped from rows that were kept", "",
-                "These rows were still sent with their other identifiers; only the invalid value was left out.", ""]
-        out += _table(["reason", "identifiers", "what it means"],
-                      [[code(c, cell=True), f.count(n), text(explain(c))] for c, n in dropped], "lrl")
-        out.append("")
+    out += _reasons("### Rejected, by reason", [], "rows", f.rejected_by_reason(report))
+    out += _reasons("### Skipped, by reason", [], "rows", f.skipped_by_reason(report))
+    out += _reasons("### Identifiers dropped from rows that were kept",
+                    ["These rows were still sent with their other identifiers; only the invalid value was left out.",
+                     ""], "identifiers", f.dropped_identifiers(report))
     return out
+
+
+def _reasons(title: str, intro: list[str], counted: str, counts: list) -> list[str]:
+    """A section of reason codes with their counts and what each means (nothing when there is none)."""
+    if not counts:
+        return []
+    return [title, "", *intro, *_table(["reason", counted, "what it means"],
+                                       [[code(c, cell=True), f.count(n), text(explain(c))] for c, n in counts],
+                                       "lrl"), ""]
 
 
 def _delivered_section(report: dict) -> list[str]:
