@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tiktok_sync.errors import ConfigError
+from tiktok_sync.tiktok import pacer as pacing
 from tiktok_sync.tiktok.pacer import CUT, DynamoPacer, pacer_for
 
 pytestmark = pytest.mark.integration
@@ -116,3 +117,34 @@ def test_a_dynamodb_outage_falls_back_to_pacing_in_the_process(caplog):
     assert [round(p.acquire(), 6) for _ in range(3)] == [0.0, 0.1, 0.1]
     p.throttled()
     assert "ThrottlingException" in caplog.text and caplog.text.count("pacing in this process") == 1
+
+
+def test_a_late_send_in_one_lambda_holds_the_request_a_window_later_in_another(ddb):
+    clock = Clock()
+    a, b = lambdas(ddb, clock, qps=4.0, margin=0.9)  # slots 0.278 s apart, a window of 4 requests
+    gap = 1 / 3.6
+    sent = []
+    for i, p in enumerate((a, b, a, b, a, b, a)):
+        if i == 1:
+            p.sleep = lambda s: clock.sleep(s + 0.2)  # Lambda b wakes 200 ms late for request 2
+        p.acquire()
+        p.sleep = clock.sleep
+        sent.append(clock.now - START)
+    item = ddb.get_item(TableName=TABLE, Key=a.key)["Item"]
+    assert item["l2"] == {"S": f"2 {START + gap + 0.2:.6f}"}  # the late send, recorded in the item
+    assert int(item["n"]["N"]) == 7
+    # request 6 (in Lambda b) waits a second and the guard after request 2's real send; the others keep their slots
+    assert sent[5] == pytest.approx(gap + 0.2 + 1.0 + pacing.ARRIVAL_GUARD, abs=1e-5)
+    assert [sent[i] for i in (0, 2, 3, 4, 6)] == pytest.approx([0.0, 2 * gap, 3 * gap, 4 * gap, 6 * gap], abs=1e-5)
+
+
+def test_a_late_record_not_yet_in_the_reservation_is_read_when_the_sender_wakes(ddb):
+    clock = Clock()
+    a, b = lambdas(ddb, clock, qps=2.0, margin=1.0)  # a window of 2 requests, 0.5 s apart: no slack
+    g1 = a._reserve(clock.now)  # request 1 at START
+    g2 = a._reserve(clock.now)  # request 2 at START + 0.5
+    g3 = b._reserve(clock.now)  # request 3 at START + 1.0, reserved before request 1 was sent
+    assert (g1.index, g2.index, g3.index) == (1, 2, 3) and g3.after is None
+    a._record(1, START + 0.3)  # request 1 left 300 ms late
+    clock.now = START + 1.0
+    assert b._after(3) == pytest.approx(START + 1.3 + pacing.ARRIVAL_GUARD)

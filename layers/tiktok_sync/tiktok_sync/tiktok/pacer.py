@@ -18,12 +18,14 @@ the window because arrivals jitter. So:
   were throttled, cuts `factor` ×0.9 (at most once a second; never below 0.25); it grows back by
   0.05 a second. A lone throttle (arrival jitter) costs only its resend; throttles that persist
   (another tool using the same app, a QPM limit) slow every sender down until they stop.
-* **Late senders.** What TikTok counts is arrivals: a request sent δ after its slot is only
-  `1/margin − δ` seconds before the request `qps` slots later, and under one second the window
-  overflows. A sender that wakes later than the slack `1/margin − 1` (less a 5 ms guard: a busy
-  CPU, a GC pause, a slow store) moves `next` on by the excess, so the slots after it keep a full
-  second from its real send.
-  Rare where senders have a CPU each; it keeps throttles away where they do not.
+* **Late senders.** What TikTok counts is arrivals: a request must leave at least a second after
+  the request `window` (the QPS) before it, whatever the slots said. A sender that wakes later
+  than the slack (`window` intervals − 1 s − the arrival guard: a busy CPU, a GC pause, a slow
+  store) records when it really sent, and the request `window` after it waits until a second
+  (plus the guard) after that send. Only that request waits; the schedule itself does not move,
+  so the time a late sender lost is made up by the requests after it (the capacity is not lost,
+  as it was when a late sender moved the whole schedule on). The wait can carry on to the
+  request `window` further, each time shorter by the slack, and dies out.
 * **Retry-After.** A throttle that says how long to wait moves `next` to then: the limit is per
   app, so every sender of the app holds. Without it the throttled request takes the next slot,
   which comes after the window has moved on (the client waits longer for repeated throttles).
@@ -31,8 +33,10 @@ the window because arrivals jitter. So:
 Two stores for the schedule, one algorithm:
 
 * `DynamoPacer` — one item of the ledger table (`pk = "pace#<app key>"`, `sk = "<family>"`,
-  `next` in attribute `nxt`), updated atomically (`ADD nxt :interval`), so separate Lambdas (and
-  the emulation's functions on moto) share it. Above 100 QPS the schedule is split over several items (`sk = "<family>#<n>"`),
+  `next` in attribute `nxt`, the requests' count in `n`), updated atomically (`ADD nxt :interval,
+  n :one`), so separate Lambdas (and the emulation's functions on moto) share it. A late send is
+  one more update (`SET l<n mod window> = "<n> <time>"`), read back by the request `window`
+  after it in the item its reservation returns. Above 100 QPS the schedule is split over several items (`sk = "<family>#<n>"`),
   each with its share, to stay far below DynamoDB's per-item write rate.
 * `MemoryPacer` — the same schedule in one process (unit tests, a client without a table).
 
@@ -51,6 +55,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
@@ -67,10 +72,22 @@ CUT_SPACING = 1.0  # seconds: at most one cut per window, whichever sender was t
 REPEAT_WINDOW = 5.0  # seconds: a throttle this soon after another one cuts; a lone one does not
 MIN_FACTOR = 0.25
 RECOVERY_PER_SECOND = 0.05  # factor regained per second without a cut (a cut costs ~1 request)
-ARRIVAL_GUARD = 0.005  # seconds kept free for the trip from our send to TikTok's arrival count
+ARRIVAL_GUARD = 0.010  # seconds kept free for the trip from our send to TikTok's arrival count
 MAX_ITEM_RATE = 100.0  # slots per second one DynamoDB item hands out (more: several items)
 ITEM_TTL_SECONDS = 86400  # an unused schedule item expires (the table's TTL attribute)
 _RESERVE_TRIES = 8
+SETTLED_AFTER = 0.25  # seconds after its slot by which the request a window earlier has surely woken
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One reserved request: its `slot` in the schedule, its number `index` (the requests of a store
+    counted from 1), and `after` — the earliest send the window allows when the request `window`
+    before it was sent late (None: it was not, as far as the store knew when this was reserved)."""
+
+    slot: float
+    index: int
+    after: float | None = None
 
 
 class Pacer:
@@ -79,6 +96,9 @@ class Pacer:
     `acquire()` waits for this caller's slot and returns the seconds it waited;
     `throttled(retry_after)` is called by a client TikTok answered "too many requests".
     """
+
+    shards = 1  # stores sharing the app's QPS (DynamoPacer: items of one schedule)
+    reads_at_wake = False  # whether a woken sender always reads the late record a window before it
 
     def __init__(self, qps: float, family: str = MARKETING, *, margin: float = DEFAULT_MARGIN,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -110,23 +130,56 @@ class Pacer:
     def effective_factor(factor: float, cut_at: float, now: float) -> float:
         return min(1.0, factor + max(0.0, now - cut_at) * RECOVERY_PER_SECOND)
 
+    @property
+    def window(self) -> int:
+        """Requests one store may send in any second: its share of the QPS, rounded down."""
+        return max(1, int(self.qps / self.shards + 1e-9))
+
+    def span(self) -> float:
+        """The least time between a slot and the slot `window` after it (at full speed)."""
+        return self.window / self.slot_rate
+
     def acquire(self) -> float:
-        """Reserve the next slot and sleep until it; the seconds waited. A caller that wakes later
-        than the window's slack moves the schedule on by the excess (see the module doc)."""
-        slot = self._reserve(self.clock())
-        wait = slot - self.clock()
+        """Reserve the next slot and sleep until it (and, after a late send `window` requests
+        earlier, until the window allows); the seconds waited. A sender that wakes later than the
+        slack records its send (see the module doc)."""
+        asked = self.clock()
+        grant = self._reserve(asked)
+        waited = self._sleep_until(grant.slot if grant.after is None else max(grant.slot, grant.after))
+        if self.reads_at_wake or asked < grant.slot - self.span() + SETTLED_AFTER:
+            # the request a window earlier may have woken (late) since this one was reserved
+            after = self._after(grant.index)
+            if after is not None:
+                waited += self._sleep_until(after)
+        sent = self.clock()
+        if sent - grant.slot > self.slack():
+            self._record(grant.index, sent)
+        return waited
+
+    def _sleep_until(self, moment: float) -> float:
+        wait = moment - self.clock()
         if wait > 0:
             self.sleep(wait)
-        excess = self.clock() - slot - self.slack()
-        if excess > 0:
-            self._push(excess)
-        return max(wait, 0.0)
+            return wait
+        return 0.0
 
-    def slack(self, factor: float = 1.0) -> float:
-        """How late a send may leave its slot before the request `qps` slots on could overflow
-        TikTok's 1-second window: `qps` intervals minus one second minus the arrival guard (0 when
-        the margin leaves none: a margin of 1 asks for no slack)."""
-        return max(0.0, 1.0 / (self.margin * factor) - 1.0 - ARRIVAL_GUARD)
+    def slack(self) -> float:
+        """How late a send may leave its slot and keep a second (plus the arrival guard) before the
+        request `window` slots on: `window` intervals − 1 s − the guard (0 when the margin leaves none)."""
+        return max(0.0, self.span() - 1.0 - ARRIVAL_GUARD)
+
+    @staticmethod
+    def _late_value(index: int, sent: float) -> str:
+        return f"{index} {sent:.6f}"
+
+    def _late_after(self, value: str | None, index: int) -> float | None:
+        """When request `index` may leave, from the record of the request `window` before it."""
+        if not value:
+            return None
+        number, _, sent = value.partition(" ")
+        if int(number) != index - self.window:  # an older lap's record: that request was on time
+            return None
+        return float(sent) + 1.0 + ARRIVAL_GUARD
 
     def throttled(self, retry_after: float = 0.0) -> None:
         """TikTok said "too many requests": slow every sender down (and hold them for `retry_after`)."""
@@ -134,13 +187,18 @@ class Pacer:
 
     # --- the store ------------------------------------------------------------------------------
 
-    def _reserve(self, now: float) -> float:
+    def _reserve(self, now: float) -> Grant:
+        raise NotImplementedError
+
+    def _after(self, index: int) -> float | None:
+        """The earliest send of request `index` after a late send a window before it, read now."""
+        raise NotImplementedError
+
+    def _record(self, index: int, sent: float) -> None:
+        """Request `index` left late, at `sent`."""
         raise NotImplementedError
 
     def _cut(self, now: float, retry_after: float) -> None:
-        raise NotImplementedError
-
-    def _push(self, seconds: float) -> None:
         raise NotImplementedError
 
     def describe(self) -> dict:
@@ -150,21 +208,35 @@ class Pacer:
 class MemoryPacer(Pacer):
     """The schedule in this process: every client holding this object shares it (thread-safe)."""
 
+    reads_at_wake = True  # a dictionary look-up
+
     def __init__(self, qps: float, family: str = MARKETING, *, margin: float = DEFAULT_MARGIN,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self._lock = threading.Lock()
         self._next: float | None = None
+        self._count = 0
+        self._late: dict[int, str] = {}  # index mod window → "<index> <sent>"
         self._factor = 1.0
         self._cut_at = -math.inf
         self._throttled_at = -math.inf
         super().__init__(qps, family, margin=margin, clock=clock, sleep=sleep)
 
-    def _reserve(self, now: float) -> float:
+    def _reserve(self, now: float) -> Grant:
         with self._lock:
             interval = self.interval(self.effective_factor(self._factor, self._cut_at, now))
             slot = now if self._next is None or self._next < now else self._next
             self._next = slot + interval
-            return slot
+            self._count += 1
+            index = self._count
+            return Grant(slot, index, self._late_after(self._late.get(index % self.window), index))
+
+    def _after(self, index: int) -> float | None:
+        with self._lock:
+            return self._late_after(self._late.get(index % self.window), index)
+
+    def _record(self, index: int, sent: float) -> None:
+        with self._lock:
+            self._late[index % self.window] = self._late_value(index, sent)
 
     def _cut(self, now: float, retry_after: float) -> None:
         with self._lock:
@@ -175,11 +247,6 @@ class MemoryPacer(Pacer):
                 self._cut_at = now
             if retry_after > 0 and (self._next is None or self._next < now + retry_after):
                 self._next = now + retry_after
-
-    def _push(self, seconds: float) -> None:
-        with self._lock:
-            if self._next is not None:
-                self._next += seconds
 
     @property
     def factor(self) -> float:
@@ -246,34 +313,38 @@ class DynamoPacer(Pacer):
         if "cut_at" in item:
             self._cut_at = float(item["cut_at"]["N"])
 
-    def _reserve(self, now: float) -> float:
+    def _reserve(self, now: float) -> Grant:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        try:
-            return self._reserve_in_table(now)
-        except ClientError as exc:
-            self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
-        except BotoCoreError as exc:
-            self._store_failed(type(exc).__name__)
+        if self._fallback is None:
+            try:
+                return self._reserve_in_table(now)
+            except ClientError as exc:
+                self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
+            except BotoCoreError as exc:
+                self._store_failed(type(exc).__name__)
         return self._local()._reserve(now)
 
-    def _reserve_in_table(self, now: float) -> float:
+    def _reserve_in_table(self, now: float) -> Grant:
         from botocore.exceptions import ClientError
 
         ddb = self.dynamodb
         for _ in range(_RESERVE_TRIES):
             interval = self.interval(self.effective_factor(self._factor, self._cut_at, now))
             item = ddb.update_item(
-                TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :i",
-                ExpressionAttributeValues={":i": _num(interval)}, ReturnValues="ALL_NEW",
+                TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :i, n :one",
+                ExpressionAttributeValues={":i": _num(interval), ":one": {"N": "1"}}, ReturnValues="ALL_NEW",
             )["Attributes"]
             self._remember(item)
+            index = int(item["n"]["N"])
+            after = self._late_after(item.get(self._late_name(index), {}).get("S"), index)
             seen = item["nxt"]["N"]
             slot = float(seen) - interval
             if slot >= now:
-                return slot
+                return Grant(slot, index, after)
             # The schedule lags behind the clock: nobody sent lately. Restart it at now, unless
             # another sender moved it meanwhile (then take a slot after theirs).
+            now = max(now, self.clock())
             try:
                 ddb.update_item(
                     TableName=self.table, Key=self.key, UpdateExpression="SET nxt = :n, expires_at = :e",
@@ -281,12 +352,32 @@ class DynamoPacer(Pacer):
                     ExpressionAttributeValues={":n": _num(now + interval), ":seen": {"N": seen},
                                                ":e": {"N": str(int(now) + ITEM_TTL_SECONDS)}},
                 )
-                return now
+                return Grant(now, index, after)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
             now = self.clock()
-        return now  # heavy contention: go; a throttle, if any, is handled like any other
+        return Grant(now, 0)  # heavy contention: go; a throttle, if any, is handled like any other
+
+    def _late_name(self, index: int) -> str:
+        return f"l{index % self.window}"
+
+    def _after(self, index: int) -> float | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._fallback is not None:
+            return self._fallback._after(index)
+        name = self._late_name(index)
+        try:
+            item = self.dynamodb.get_item(TableName=self.table, Key=self.key, ConsistentRead=True,
+                                          ProjectionExpression="#l", ExpressionAttributeNames={"#l": name}).get("Item")
+        except ClientError as exc:
+            self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
+            return None
+        except BotoCoreError as exc:
+            self._store_failed(type(exc).__name__)
+            return None
+        return self._late_after((item or {}).get(name, {}).get("S"), index)
 
     def _cut(self, now: float, retry_after: float) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -324,15 +415,18 @@ class DynamoPacer(Pacer):
             except BotoCoreError as exc:
                 self._store_failed(type(exc).__name__)
 
-    def _push(self, seconds: float) -> None:
+    def _record(self, index: int, sent: float) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._fallback is not None:
-            self._fallback._push(seconds)
+            self._fallback._record(index, sent)
+            return
+        if index <= 0:
             return
         try:
-            self.dynamodb.update_item(TableName=self.table, Key=self.key, UpdateExpression="ADD nxt :d",
-                                      ExpressionAttributeValues={":d": _num(seconds)})
+            self.dynamodb.update_item(TableName=self.table, Key=self.key, UpdateExpression="SET #l = :v",
+                                      ExpressionAttributeNames={"#l": self._late_name(index)},
+                                      ExpressionAttributeValues={":v": {"S": self._late_value(index, sent)}})
         except ClientError as exc:
             self._store_failed(exc.response.get("Error", {}).get("Code", "error"))
         except BotoCoreError as exc:
