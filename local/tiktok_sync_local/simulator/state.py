@@ -3,10 +3,10 @@
 Plain data plus the mutations endpoints make. Not thread-safe by itself: the Simulator holds one
 lock around every use.
 
-Kept small (a 1M-row local run must fit in a few hundred MB): members are sets of raw digests per
-id type (32 bytes for SHA-256, not 64-character strings in tuples); accepted events are kept as
-their de-duplication keys only, unless `keep_events` (tests that read event bodies) keeps each
-event as received too. `to_dict`/`from_dict` carry the world across processes (a state file);
+Kept small (a 1M-row local run must fit in a few hundred MB): members are raw digests per id type
+packed in a `DigestSet` (about 36 bytes a member, not a set of 64-character strings); accepted
+events are kept as their de-duplication keys only, unless `keep_events` (tests that read event
+bodies) keeps each event as received too. `to_dict`/`from_dict` carry the world across processes (a state file);
 tokens, auth codes and refresh tokens go there as their SHA-256 only (`SecretKeyed`).
 """
 
@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .catalog import DEFAULT_SCOPES, STALE_AFTER_SECONDS, hash_length
+from .digests import DigestSet
 
 
 def utc_text(ts: float) -> str:
@@ -89,7 +90,7 @@ class Audience:
     name: str
     advertiser_id: str  # the creator
     created_at: float
-    members: dict[str, set[bytes]] = field(default_factory=dict)  # id_schema -> raw digests
+    members: dict[str, DigestSet] = field(default_factory=dict)  # id_schema -> raw digests
     counts: list[tuple[float, int]] = field(default_factory=list)  # (time, member count) after each change
     history: list[dict] = field(default_factory=list)
     shared_with: set[str] = field(default_factory=set)  # other advertisers it was mapped for
@@ -99,7 +100,10 @@ class Audience:
 
     def add(self, pairs) -> None:
         for schema, value in pairs:
-            self.members.setdefault(schema, set()).add(bytes.fromhex(value))
+            held = self.members.get(schema)
+            if held is None:
+                held = self.members[schema] = DigestSet(hash_length(schema) // 2)
+            held.add(bytes.fromhex(value))
 
     def remove(self, pairs) -> None:
         for schema, value in pairs:
@@ -346,7 +350,7 @@ class World:
                  "created_at": a.created_at, "counts": a.counts, "history": a.history,
                  "shared_with": sorted(a.shared_with),
                  # raw digests end to end, base64: a third of the size of a list of hex strings
-                 "members": {schema: base64.b64encode(b"".join(held)).decode("ascii")
+                 "members": {schema: base64.b64encode(held.packed()).decode("ascii")
                              for schema, held in a.members.items()}}
                 for a in self.audiences.values()
             ],
@@ -373,8 +377,7 @@ class World:
                                 counts=[tuple(c) for c in a.get("counts", [])], history=a.get("history", []),
                                 shared_with=set(a.get("shared_with", [])))
             for schema, packed in (a.get("members") or {}).items():
-                raw, size = base64.b64decode(packed), hash_length(schema) // 2
-                audience.members[schema] = {raw[i : i + size] for i in range(0, len(raw), size)}
+                audience.members[schema] = DigestSet.from_packed(base64.b64decode(packed), hash_length(schema) // 2)
             world.audiences[audience.audience_id] = audience
         for name in ("events", "test_events"):
             saved = data.get(name) or {}
