@@ -38,6 +38,10 @@
   interpreter with an in-process S3, so threads buy no speed; an upload given no `Config` sends
   its parts one at a time (`TransferConfig(use_threads=False)`), as the same calls do in AWS
   apart from the pool.
+- `RequestCycles`: moto's request for each call (a werkzeug Request) and its WSGI environ refer to
+  each other, so the call's body (twice) lived until a full garbage collection: a split worker's
+  8 MB upload parts piled up to twice its parts object. Each call's requests are emptied when
+  moto has answered, and freed at once.
 - `ParsedDefinitions`: moto parses a state machine's ASL with its ANTLR parser when the machine is
   created (validation) and again when each execution starts (~0.1-0.2 s of CPU each time, on every
   run's critical path). The syntax tree of a definition that parsed cleanly is kept; each execution
@@ -543,6 +547,60 @@ class SerialS3TransfersPatch:
 
 
 _RANGE = re.compile(r"bytes=\d+-\d*")
+
+
+class RequestCyclesPatch:
+    """moto's requests freed as soon as moto has answered (see the module doc).
+
+    moto answers every botocore call with a werkzeug `Request` of its own, and the request and its
+    WSGI environ refer to each other: a reference cycle, which only the cyclic collector frees.
+    Such cycles outlive the call until a full collection, and each holds the call's body twice
+    (werkzeug's read of it, botocore's checksum wrapper): the 8 MB parts of a split worker's
+    parts upload piled up to twice the object (+130 MB at the end of a 1M-row piece). When moto
+    has answered, the requests it made for the call are emptied (their attributes dropped), so
+    reference counting frees them and their bodies at once. Calls nest (a Lambda invoked from a
+    state machine makes calls of its own): each call empties only its own requests.
+    """
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.core import botocore_stubber
+
+        original_normalize = botocore_stubber.normalize_request
+        original_process = botocore_stubber.BotocoreStubber.process_request
+        local = threading.local()
+
+        def normalize_request(request: Any) -> Any:
+            made = original_normalize(request)
+            calls = getattr(local, "calls", None)
+            if calls:
+                calls[-1].append(made)
+            return made
+
+        def process_request(stubber: Any, request: Any) -> Any:
+            calls = getattr(local, "calls", None)
+            if calls is None:
+                calls = local.calls = []
+            calls.append([])
+            try:
+                return original_process(stubber, request)
+            finally:
+                for made in calls.pop():
+                    made.__dict__.clear()
+
+        self._saved = (original_normalize, original_process)
+        botocore_stubber.normalize_request = normalize_request
+        botocore_stubber.BotocoreStubber.process_request = process_request
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.core import botocore_stubber
+
+        botocore_stubber.normalize_request, botocore_stubber.BotocoreStubber.process_request = self._saved
+        self._saved = None
 
 
 class _KeyBytes:

@@ -40,6 +40,7 @@ from .patches import (
     InterpreterClientsPatch,
     ParsedDefinitionsPatch,
     PerFunctionGlobalsPatch,
+    RequestCyclesPatch,
     RetrySleep,
     RetrySleepPatch,
     S3EventsPatch,
@@ -118,7 +119,7 @@ class LocalAws:
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
-            S3MultipartCompletePatch(), SerialS3TransfersPatch(),
+            S3MultipartCompletePatch(), SerialS3TransfersPatch(), RequestCyclesPatch(),
             AtomicDynamoDBPatch(),
             AsyncS3InvocationsPatch(lambda function, event: self._dispatcher.invoke_async(function, event)),
         ]
