@@ -486,3 +486,21 @@ def test_scrubs_token_echoed_in_error_message():
     with pytest.raises(InvalidCredentialsError) as info:
         make_client(fake).get("user/info/")
     assert TOKEN not in str(info.value) and "***" in info.value.message
+
+
+def test_the_pacer_hears_that_a_request_left_after_it_was_sent_whatever_came_back():
+    fake = FakeTikTok()
+    clock = FakeClock()
+    seen = []
+
+    class Watching(pacing.MemoryPacer):
+        def left(self, turn):
+            seen.append((turn.index, len(fake.calls)))  # how many requests had gone out by then
+            super().left(turn)
+
+    mine = Watching(10.0, margin=1.0, clock=clock.monotonic, sleep=clock.sleep)
+    client = make_client(fake, clock=clock, pacer=mine, max_attempts=2)
+    client.get("x/")
+    fake.queue(requests.exceptions.ConnectionError("reset"), ok())
+    client.get("x/")
+    assert seen == [(1, 1), (2, 2), (3, 3)]  # each turn after its own request, the failed one too

@@ -195,3 +195,15 @@ def test_late_senders_all_over_never_overflow_the_window_and_lose_little():
     # after each late one wait, and with nobody else to take the slots meanwhile some are lost — still
     # above 9.4/s, where moving the schedule on by each late send's excess gave 8.9/s
     assert rate >= 9.4
+
+
+def test_a_late_turn_is_recorded_when_the_request_has_left_not_before():
+    p, clock = make(qps=10.0, margin=0.97)
+    p.acquire()
+    p.sleep = lambda s: clock.sleep(s + 0.1)
+    turn = p.take()  # woke 100 ms late
+    p.sleep = clock.sleep
+    assert turn.late and turn.sent == pytest.approx(1 / 9.7 + 0.1)
+    assert p._late == {}  # nothing written on the request's way out
+    p.left(turn)
+    assert p._late == {2: f"2 {turn.sent:.6f}"}

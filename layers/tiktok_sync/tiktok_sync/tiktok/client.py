@@ -285,8 +285,8 @@ class TikTokClient:
             attempt += 1
             if auth:
                 headers["Access-Token"] = self._current_token() or ""
-            waited = pacer.acquire()
-            self.stats.add(requests=1, wait_seconds=waited, resent=1 if unknown else 0)
+            turn = pacer.take()
+            self.stats.add(requests=1, wait_seconds=turn.waited, resent=1 if unknown else 0)
             maybe_applied = True
             try:
                 resp = self.session.request(
@@ -326,6 +326,8 @@ class TikTokClient:
                 err = result
                 maybe_applied = isinstance(err, TransientApiError)
                 self.stats.error(str(err.code) if err.code is not None else f"http_{err.http_status}")
+            finally:
+                pacer.left(turn)  # a late send is recorded once it has left, not on its way
             unknown = unknown or maybe_applied
             err.outcome_unknown = unknown
             if isinstance(err, RateLimitedError):

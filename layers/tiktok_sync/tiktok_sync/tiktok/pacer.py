@@ -21,8 +21,9 @@ the window because arrivals jitter. So:
 * **Late senders.** What TikTok counts is arrivals: a request must leave at least a second after
   the request `window` (the QPS) before it, whatever the slots said. A sender that wakes later
   than the slack (`window` intervals − 1 s − the arrival guard: a busy CPU, a GC pause, a slow
-  store) records when it really sent, and the request `window` after it waits until a second
-  (plus the guard) after that send. Only that request waits; the schedule itself does not move,
+  store) records when it was let go (`take()` gives the turn; `left(turn)` writes the record once
+  the request is out, so the write does not delay the request it times), and the request `window`
+  after it waits until a second (plus the guard) after that send. Only that request waits; the schedule itself does not move,
   so the time a late sender lost is made up by the requests after it (the capacity is not lost,
   as it was when a late sender moved the whole schedule on). The wait can carry on to the
   request `window` further, each time shorter by the slack, and dies out.
@@ -42,6 +43,7 @@ Two stores for the schedule, one algorithm:
 
     pacer = pacer_for(table, app_key, qps, MARKETING)     # table None: in-memory, per process
     client = TikTokClient(provider, settings=settings, pacer=pacer)
+    turn = pacer.take(); send(); pacer.left(turn)        # what the client does per attempt
 
 Clocks: a DynamoPacer needs a clock every Lambda shares (Unix time, `time.time`); a MemoryPacer
 takes any (tests pass a fake one and a fake sleep).
@@ -80,6 +82,17 @@ SETTLED_AFTER = 0.25  # seconds after its slot by which the request a window ear
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A caller's turn to send: the seconds it `waited`, its request's `index`, when it was let go
+    (`sent`) and whether that was later than the slack (`late`: `left()` records it)."""
+
+    waited: float
+    index: int
+    sent: float
+    late: bool
+
+
+@dataclass(frozen=True)
 class Grant:
     """One reserved request: its `slot` in the schedule, its number `index` (the requests of a store
     counted from 1), and `after` — the earliest send the window allows when the request `window`
@@ -93,7 +106,7 @@ class Grant:
 class Pacer:
     """The slot schedule and AIMD rules; subclasses store the schedule (`_reserve`, `_cut`).
 
-    `acquire()` waits for this caller's slot and returns the seconds it waited;
+    `take()` waits for this caller's turn, `left(turn)` says its request is out (`acquire()`: both);
     `throttled(retry_after)` is called by a client TikTok answered "too many requests".
     """
 
@@ -139,10 +152,9 @@ class Pacer:
         """The least time between a slot and the slot `window` after it (at full speed)."""
         return self.window / self.slot_rate
 
-    def acquire(self) -> float:
+    def take(self) -> Turn:
         """Reserve the next slot and sleep until it (and, after a late send `window` requests
-        earlier, until the window allows); the seconds waited. A sender that wakes later than the
-        slack records its send (see the module doc)."""
+        earlier, until the window allows). Call `left(turn)` once the request is sent."""
         asked = self.clock()
         grant = self._reserve(asked)
         waited = self._sleep_until(grant.slot if grant.after is None else max(grant.slot, grant.after))
@@ -152,9 +164,19 @@ class Pacer:
             if after is not None:
                 waited += self._sleep_until(after)
         sent = self.clock()
-        if sent - grant.slot > self.slack():
-            self._record(grant.index, sent)
-        return waited
+        return Turn(waited, grant.index, sent, sent - grant.slot > self.slack())
+
+    def left(self, turn: Turn) -> None:
+        """The request of `turn` was sent: a late one is recorded for the request a window after
+        it — now, not before it left (the write would have delayed the request it times)."""
+        if turn.late:
+            self._record(turn.index, turn.sent)
+
+    def acquire(self) -> float:
+        """`take()` and `left()` at once: the seconds waited."""
+        turn = self.take()
+        self.left(turn)
+        return turn.waited
 
     def _sleep_until(self, moment: float) -> float:
         wait = moment - self.clock()
