@@ -148,3 +148,17 @@ def test_a_late_record_not_yet_in_the_reservation_is_read_when_the_sender_wakes(
     a._record(1, START + 0.3)  # request 1 left 300 ms late
     clock.now = START + 1.0
     assert b._after(3) == pytest.approx(START + 1.3 + pacing.ARRIVAL_GUARD)
+
+
+def test_a_short_lull_is_made_up_across_lambdas_and_a_long_one_restarts_the_schedule(ddb):
+    clock = Clock()
+    a, b = lambdas(ddb, clock, qps=10.0, margin=1.0)
+    a.acquire()
+    a.acquire()  # slots 0 and 0.1: the schedule's next is 0.2
+    clock.now = START + 0.45  # nobody asked for 250 ms
+    assert [b.acquire(), a.acquire(), b.acquire()] == [0.0, 0.0, 0.0]  # slots 0.2, 0.3 and 0.4 go at once
+    assert a.acquire() == pytest.approx(0.05, abs=1e-5)  # slot 0.5
+    item = ddb.get_item(TableName=TABLE, Key=a.key)["Item"]
+    assert {"l3", "l4"} <= set(item)  # the late ones are recorded for the requests a window later
+    clock.now += 5.0
+    assert b.acquire() == 0.0 and a.acquire() == pytest.approx(0.1, abs=1e-5)  # restarted at now

@@ -207,3 +207,35 @@ def test_a_late_turn_is_recorded_when_the_request_has_left_not_before():
     assert p._late == {}  # nothing written on the request's way out
     p.left(turn)
     assert p._late == {2: f"2 {turn.sent:.6f}"}
+
+
+def test_a_short_lull_is_made_up_and_the_window_still_holds():
+    p, clock = make(qps=10.0, margin=0.97)
+    gap = 1 / 9.7
+    sent = []
+    for i in range(40):
+        if i == 15:
+            clock.now = sent[-1] + gap + 0.3  # every sender busy elsewhere: 300 ms without a request
+        p.acquire()
+        sent.append(clock.now)
+    # the three slots of the lull went at once when the senders came back ...
+    assert sent[15] == sent[16] == sent[17] == pytest.approx(sent[14] + gap + 0.3)
+    # ... so no capacity was lost: request 40 is where it would have been without the lull
+    assert sent[39] == pytest.approx(39 * gap, abs=0.02)
+    # and each of them held back the request a window later: never more than 10 in a second
+    assert min(sent[i] - sent[i - 10] for i in range(10, 40)) >= 1.0
+    assert sent[25] == pytest.approx(sent[15] + 1 + pacing.ARRIVAL_GUARD)
+
+
+def test_after_a_long_lull_the_schedule_restarts_at_now():
+    p, clock = make(qps=10.0, margin=0.97)
+    p.acquire()
+    clock.now += 0.5 + 1 / 9.7 + 0.01  # just past the catch-up
+    assert [p.acquire(), p.acquire()] == [0.0, pytest.approx(1 / 9.7)]
+
+
+def test_catch_up_can_be_switched_off():
+    p = MemoryPacer(10.0, margin=1.0, catch_up=0.0, clock=FakeClock().monotonic, sleep=lambda s: None)
+    assert p._reserve(0.0).slot == 0.0 and p._reserve(0.35).slot == 0.35  # 0.1 lagged: restart at now
+    with pytest.raises(ValueError):
+        MemoryPacer(10.0, catch_up=2.0)

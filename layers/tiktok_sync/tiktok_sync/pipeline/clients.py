@@ -35,8 +35,9 @@ def client_for(dest: Destination) -> TikTokClient:
     prov = provider(dest.credentials)
     app = prov.get().app_id or dest.credentials  # one schedule per app; per secret when the app is not named
     table = os.environ.get("LEDGER_TABLE") or None
-    pacers = [pacer.pacer_for(table, app, settings.qps, pacer.MARKETING, margin=settings.pace_margin),
-              pacer.pacer_for(table, app, settings.events_qps, pacer.EVENTS, margin=settings.pace_margin)]
+    pace = {"margin": settings.pace_margin, "catch_up": settings.pace_catch_up}
+    pacers = [pacer.pacer_for(table, app, settings.qps, pacer.MARKETING, **pace),
+              pacer.pacer_for(table, app, settings.events_qps, pacer.EVENTS, **pace)]
     return TikTokClient(prov, settings=settings, pacer=pacers)
 
 

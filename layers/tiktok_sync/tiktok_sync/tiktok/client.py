@@ -232,8 +232,8 @@ class TikTokClient:
         if found is None:
             s = self.settings
             rate = s.events_qps if family == EVENTS else s.qps
-            found = memory_pacer(self.app_key, rate, family, margin=s.pace_margin, clock=self.monotonic,
-                                 sleep=self.sleep)
+            found = memory_pacer(self.app_key, rate, family, margin=s.pace_margin, catch_up=s.pace_catch_up,
+                                 clock=self.monotonic, sleep=self.sleep)
         return found
 
     def _scrub(self, text: str) -> str:

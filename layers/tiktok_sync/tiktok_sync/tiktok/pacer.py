@@ -27,6 +27,13 @@ the window because arrivals jitter. So:
   so the time a late sender lost is made up by the requests after it (the capacity is not lost,
   as it was when a late sender moved the whole schedule on). The wait can carry on to the
   request `window` further, each time shorter by the slack, and dies out.
+* **Catching up.** When every sender is busy elsewhere for a moment (all of them between two
+  partitions: they go in step, since they share the slots), nobody reserves and the schedule falls
+  behind the clock. After a lull of at most `catch_up` seconds (default 0.5) the schedule is not
+  restarted at now: its unused slots are handed out, in the past, so those senders go at once and
+  the lull costs nothing. Each such send is late for its slot, so it is recorded like any late
+  send and the request a window after it waits its second: a burst never crowds the window.
+  After a longer lull the schedule restarts at now.
 * **Retry-After.** A throttle that says how long to wait moves `next` to then: the limit is per
   app, so every sender of the app holds. Without it the throttled request takes the next slot,
   which comes after the window has moved on (the client waits longer for repeated throttles).
@@ -69,6 +76,7 @@ EVENTS = "events"
 FAMILIES = (MARKETING, EVENTS)
 
 DEFAULT_MARGIN = 0.97  # share of the QPS the pacer hands out: room for arrival jitter
+DEFAULT_CATCH_UP = 0.5  # seconds of unused slots a schedule hands out late after a lull (0: none)
 CUT = 0.9  # factor × CUT after a throttle
 CUT_SPACING = 1.0  # seconds: at most one cut per window, whichever sender was throttled
 REPEAT_WINDOW = 5.0  # seconds: a throttle this soon after another one cuts; a lone one does not
@@ -114,13 +122,17 @@ class Pacer:
     reads_at_wake = False  # whether a woken sender always reads the late record a window before it
 
     def __init__(self, qps: float, family: str = MARKETING, *, margin: float = DEFAULT_MARGIN,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+                 catch_up: float = DEFAULT_CATCH_UP, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
         if not 0 < margin <= 1:
             raise ValueError(f"margin must be in (0, 1], got {margin!r}")
+        if not 0 <= catch_up <= 1:
+            raise ValueError(f"catch_up must be in [0, 1] seconds, got {catch_up!r}")
         self.family = family
         self.margin = float(margin)
+        self.catch_up = float(catch_up)
         self.clock = clock
         self.sleep = sleep
         self.qps = 0.0
@@ -224,7 +236,7 @@ class Pacer:
         raise NotImplementedError
 
     def describe(self) -> dict:
-        return {"family": self.family, "qps": self.qps, "margin": self.margin}
+        return {"family": self.family, "qps": self.qps, "margin": self.margin, "catch_up": self.catch_up}
 
 
 class MemoryPacer(Pacer):
@@ -233,7 +245,8 @@ class MemoryPacer(Pacer):
     reads_at_wake = True  # a dictionary look-up
 
     def __init__(self, qps: float, family: str = MARKETING, *, margin: float = DEFAULT_MARGIN,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 catch_up: float = DEFAULT_CATCH_UP, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._lock = threading.Lock()
         self._next: float | None = None
         self._count = 0
@@ -241,12 +254,12 @@ class MemoryPacer(Pacer):
         self._factor = 1.0
         self._cut_at = -math.inf
         self._throttled_at = -math.inf
-        super().__init__(qps, family, margin=margin, clock=clock, sleep=sleep)
+        super().__init__(qps, family, margin=margin, catch_up=catch_up, clock=clock, sleep=sleep)
 
     def _reserve(self, now: float) -> Grant:
         with self._lock:
             interval = self.interval(self.effective_factor(self._factor, self._cut_at, now))
-            slot = now if self._next is None or self._next < now else self._next
+            slot = now if self._next is None or self._next < now - self.catch_up else self._next
             self._next = slot + interval
             self._count += 1
             index = self._count
@@ -296,8 +309,9 @@ class DynamoPacer(Pacer):
     """
 
     def __init__(self, table: str, app_key: str, qps: float, family: str = MARKETING, *,
-                 margin: float = DEFAULT_MARGIN, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, dynamodb: Any = None, shard: int | None = None) -> None:
+                 margin: float = DEFAULT_MARGIN, catch_up: float = DEFAULT_CATCH_UP,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
+                 dynamodb: Any = None, shard: int | None = None) -> None:
         if not table:
             raise ValueError("DynamoPacer needs a table name")
         self.table = table
@@ -307,7 +321,7 @@ class DynamoPacer(Pacer):
         self._cut_at = -math.inf
         self._fallback: MemoryPacer | None = None
         self._shard = shard
-        super().__init__(qps, family, margin=margin, clock=clock, sleep=sleep)
+        super().__init__(qps, family, margin=margin, catch_up=catch_up, clock=clock, sleep=sleep)
 
     def set_rate(self, qps: float) -> None:
         super().set_rate(qps)
@@ -362,9 +376,9 @@ class DynamoPacer(Pacer):
             after = self._late_after(item.get(self._late_name(index), {}).get("S"), index)
             seen = item["nxt"]["N"]
             slot = float(seen) - interval
-            if slot >= now:
+            if slot >= now - self.catch_up:  # in the past after a short lull: go now (see the module doc)
                 return Grant(slot, index, after)
-            # The schedule lags behind the clock: nobody sent lately. Restart it at now, unless
+            # The schedule lags far behind the clock: nobody sent lately. Restart it at now, unless
             # another sender moved it meanwhile (then take a slot after theirs).
             now = max(now, self.clock())
             try:
@@ -467,7 +481,7 @@ class DynamoPacer(Pacer):
     def _local(self) -> MemoryPacer:
         if self._fallback is None:
             self._fallback = MemoryPacer(self.qps / self.shards, self.family, margin=self.margin,
-                                         clock=self.clock, sleep=self.sleep)
+                                         catch_up=self.catch_up, clock=self.clock, sleep=self.sleep)
         return self._fallback
 
     def describe(self) -> dict:
@@ -482,7 +496,7 @@ _registry_lock = threading.Lock()
 
 
 def memory_pacer(app_key: str, qps: float, family: str = MARKETING, *, margin: float = DEFAULT_MARGIN,
-                 clock: Callable[[], float] = time.monotonic,
+                 catch_up: float = DEFAULT_CATCH_UP, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> MemoryPacer:
     """The process-wide in-memory pacer of (`app_key`, `family`); `qps`/`margin` update it if changed.
 
@@ -492,10 +506,11 @@ def memory_pacer(app_key: str, qps: float, family: str = MARKETING, *, margin: f
     with _registry_lock:
         found = _registry.get(key)
         if found is None:
-            found = _registry[key] = MemoryPacer(qps, family, margin=margin, clock=clock, sleep=sleep)
-        elif found.qps != float(qps) or found.margin != float(margin):
+            found = _registry[key] = MemoryPacer(qps, family, margin=margin, catch_up=catch_up, clock=clock,
+                                                 sleep=sleep)
+        elif found.qps != float(qps) or found.margin != float(margin) or found.catch_up != float(catch_up):
             found.set_rate(qps)
-            found.margin = float(margin)
+            found.margin, found.catch_up = float(margin), float(catch_up)
         return found
 
 

@@ -6,6 +6,7 @@
 | TIKTOK_QPS                           | qps                     | 10      | requests/s per app for the Marketing API (`segment/*`, `dmp/*`, `advertiser/*`, OAuth, `user/info/`); TikTok's Basic level is 10, Advanced 20, Premium 30. The app's whole limit: every sender shares one pacer (`pacer`) |
 | TIKTOK_EVENTS_QPS                    | events_qps              | 50      | requests/s per app for `event/track/` (TikTok allows 1,000) |
 | TIKTOK_PACE_MARGIN                   | pace_margin             | 0.97    | share of the QPS the pacer hands out (0 < m ≤ 1): the rest absorbs arrival jitter |
+| TIKTOK_PACE_CATCH_UP_SECONDS         | pace_catch_up           | 0.5     | after a lull this short (every sender busy elsewhere), the slots it left unused are sent at once (0 ≤ s ≤ 1; 0: none). Safe under a sliding 1-second window, the strictest limit TikTok may use (UNCONFIRMED) |
 | TIKTOK_CONNECT_TIMEOUT               | connect_timeout         | 5       | seconds to open a connection |
 | TIKTOK_READ_TIMEOUT                  | read_timeout            | 30      | seconds to wait for an answer |
 | TIKTOK_MAX_ATTEMPTS                  | max_attempts            | 6       | attempts per request (first try included) before the error is raised to the state machine |
@@ -46,6 +47,7 @@ class ClientSettings:
     qps: float = 10.0
     events_qps: float = 50.0
     pace_margin: float = 0.97
+    pace_catch_up: float = 0.5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 6
@@ -67,10 +69,12 @@ class ClientSettings:
         object.__setattr__(self, "base_url", api.normalize_base_url(self.base_url))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.type in ("float", "int") and value <= 0 and f.name != "bisect_max_requests":
+            if f.type in ("float", "int") and value <= 0 and f.name not in ("bisect_max_requests", "pace_catch_up"):
                 raise ConfigError(f"TikTok client setting {f.name} must be positive, got {value!r}")
         if self.pace_margin > 1:
             raise ConfigError(f"TikTok client setting pace_margin must be at most 1, got {self.pace_margin!r}")
+        if not 0 <= self.pace_catch_up <= 1:
+            raise ConfigError(f"TikTok client setting pace_catch_up must be 0 to 1 seconds, got {self.pace_catch_up!r}")
         if self.bisect_max_requests < 0:
             raise ConfigError("TikTok client setting bisect_max_requests must be >= 0")
 
@@ -97,6 +101,7 @@ _ENV_NAMES = {
     "qps": "TIKTOK_QPS",
     "events_qps": "TIKTOK_EVENTS_QPS",
     "pace_margin": "TIKTOK_PACE_MARGIN",
+    "pace_catch_up": "TIKTOK_PACE_CATCH_UP_SECONDS",
     "connect_timeout": "TIKTOK_CONNECT_TIMEOUT",
     "read_timeout": "TIKTOK_READ_TIMEOUT",
     "max_attempts": "TIKTOK_MAX_ATTEMPTS",
