@@ -9,7 +9,11 @@ with a call to the handler, imported from the function's source directory:
   cached; its code directory and layer directories are on `sys.path`;
 - modules from code and layer directories are private to each function, as if each function were
   its own process: they are imported afresh for each function and swapped into `sys.modules`
-  while that function runs (module-level caches are never shared between functions);
+  while that function runs (module-level caches are never shared between functions); an import
+  statement run later inside a handler (a lazy `from .. import aws`) is answered from the
+  function's own modules too, even while another function's handler holds `sys.modules`
+  (handlers run concurrently: without that, a function could pick up another one's copy, and
+  with it a client signed with that function's role);
 - the handler sees its function's environment through the thread-local `os.environ` overlay;
 - a raised exception becomes Lambda's error payload, `errorType` = the exception class name, so
   ASL Retry/Catch match on it exactly as on AWS; results are JSON-serialised as Lambda does
@@ -23,6 +27,7 @@ These are private moto APIs: moto is pinned (pyproject.toml).
 
 from __future__ import annotations
 
+import builtins
 import decimal
 import importlib.util
 import io
@@ -144,6 +149,7 @@ class Dispatcher:
         self._lock = threading.RLock()
         self._owner: str | None = None
         self._roots: set[str] = set()
+        self._private_tops: set[str] = set()  # top-level module names found in code and layer directories
         self._original_modules: dict[str, ModuleType] | None = None
         self._added_paths: list[str] = []
         self._tempdirs: list[tempfile.TemporaryDirectory] = []
@@ -162,6 +168,7 @@ class Dispatcher:
             for directory in (spec.code_dir, *spec.layer_dirs):
                 self._roots.add(os.path.realpath(directory) + os.sep)
                 self._roots.add(str(directory) + os.sep)
+                self._private_tops.update(_top_level_names(directory))
 
     def spec(self, name: str) -> FunctionSpec | None:
         return self._specs.get(name)
@@ -195,9 +202,16 @@ class Dispatcher:
         self._saved = {
             "_invoke_lambda": LambdaFunction.__dict__["_invoke_lambda"],
             "simple_invoke": LambdaSimpleBackend.__dict__["invoke"],
+            "__import__": builtins.__import__,
         }
         LambdaFunction._invoke_lambda = _invoke_lambda  # one hook for every caller
         LambdaSimpleBackend.invoke = LambdaBackend.invoke  # undo the echo short-cut
+        original_import = builtins.__import__
+
+        def _import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+            return dispatcher._import(original_import, name, globals, locals, fromlist, level)
+
+        builtins.__import__ = _import
 
     def uninstall(self) -> None:
         if not self._saved:
@@ -207,7 +221,39 @@ class Dispatcher:
 
         LambdaFunction._invoke_lambda = self._saved["_invoke_lambda"]
         LambdaSimpleBackend.invoke = self._saved["simple_invoke"]
+        builtins.__import__ = self._saved["__import__"]
         self._saved = {}
+
+    def _import(self, original: Any, name: str, globals: Any, locals: Any, fromlist: Any, level: int) -> Any:
+        """`import` inside a handler: a module private to functions comes from the running
+        function's own copies, whichever function's copies `sys.modules` holds at the moment."""
+        layer = self.overlay.current()
+        function = layer.get("AWS_LAMBDA_FUNCTION_NAME") if layer else None
+        if function is None:
+            return original(name, globals, locals, fromlist, level)
+        absolute = name
+        if level:
+            try:
+                absolute = _resolve_name(name, _calc_package(globals or {}), level)
+            except (ImportError, KeyError, ValueError):
+                return original(name, globals, locals, fromlist, level)
+        if absolute.partition(".")[0] not in self._private_tops:
+            return original(name, globals, locals, fromlist, level)
+        loaded = self._loaded.get(function)
+        if loaded is not None:
+            found = _from_modules(loaded.modules, absolute, fromlist)
+            if found is not None:
+                return found
+        with self._lock:  # not imported by this function yet: import it with its modules in place
+            loaded = self._loaded.get(function)
+            if loaded is None:  # the function is being loaded (under this lock): its modules are in place
+                return original(name, globals, locals, fromlist, level)
+            if self._owner != function:
+                self._switch_modules(loaded)
+                self._owner = function
+            result = original(name, globals, locals, fromlist, level)
+            loaded.modules.update(self._owned_modules())
+            return result
 
     def invoke_from_moto(self, function: Any, event: Any) -> tuple[str, bool, str]:
         """moto's `_invoke_lambda` contract: (result JSON, errored, log text)."""
@@ -262,6 +308,7 @@ class Dispatcher:
         stream = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
         environment = dict(spec.environment)
         environment["AWS_LAMBDA_LOG_STREAM_NAME"] = stream
+        environment.setdefault("AWS_LAMBDA_FUNCTION_NAME", spec.name)  # always set by Lambda; names the function
         with self.overlay.layer(environment):
             try:
                 handler = self._handler(spec)
@@ -488,6 +535,47 @@ class Dispatcher:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 archive.extractall(directory)
         return directory
+
+
+def _top_level_names(directory: Path) -> set[str]:
+    """Names importable from the top of `directory`: its modules and packages."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return set()
+    names = set()
+    for entry in entries:
+        if entry.is_dir() and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.name.endswith(".py") or ".cpython-" in entry.name or entry.name.endswith((".so", ".pyd")):
+            names.add(entry.name.split(".", 1)[0])
+    return names
+
+
+def _from_modules(modules: dict[str, ModuleType], absolute: str, fromlist: Any) -> Any:
+    """What `__import__` returns for `absolute` (and `fromlist`) from one function's modules, or
+    None when something asked for is not among them yet."""
+    module = modules.get(absolute)
+    if module is None:
+        return None
+    if not fromlist:
+        return modules.get(absolute.partition(".")[0])
+    for item in fromlist:
+        if item == "*" or not hasattr(module, item):
+            return None
+    return module
+
+
+def _calc_package(globals: dict) -> str:
+    from importlib import _bootstrap
+
+    return _bootstrap._calc___package__(globals)
+
+
+def _resolve_name(name: str, package: str, level: int) -> str:
+    from importlib import _bootstrap
+
+    return _bootstrap._resolve_name(name, package, level)
 
 
 def _destination_record(spec: FunctionSpec, request_id: str, event: Any, payload: str, tries: int,
