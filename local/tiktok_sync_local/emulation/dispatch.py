@@ -13,7 +13,9 @@ with a call to the handler, imported from the function's source directory:
   statement run later inside a handler (a lazy `from .. import aws`) is answered from the
   function's own modules too, even while another function's handler holds `sys.modules`
   (handlers run concurrently: without that, a function could pick up another one's copy, and
-  with it a client signed with that function's role);
+  with it a client signed with that function's role); a source file is compiled once per process
+  for all the functions' copies (with no bytecode cache, PYTHONDONTWRITEBYTECODE, each copy
+  compiled the whole layer again);
 - the handler sees its function's environment through the thread-local `os.environ` overlay;
 - a raised exception becomes Lambda's error payload, `errorType` = the exception class name, so
   ASL Retry/Catch match on it exactly as on AWS; results are JSON-serialised as Lambda does
@@ -53,6 +55,11 @@ from .environ import EnvironOverlay
 log = logging.getLogger(__name__)
 
 HANDLER_MODULE_PREFIX = "_tiktok_sync_local_fn_"
+
+# Code objects of the functions' source files, by (path, hash of the source): every function
+# imports its own copy of the layer's modules; each copy runs the module afresh, the code is shared.
+_code_lock = threading.Lock()
+_code_cache: dict[tuple[str, int], Any] = {}
 
 # Never private to a function, even under a CodeUri such as "." : the interpreter's own packages
 # (boto3, moto...) and this emulation.
@@ -212,6 +219,7 @@ class Dispatcher:
             return dispatcher._import(original_import, name, globals, locals, fromlist, level)
 
         builtins.__import__ = _import
+        self._install_code_cache()
 
     def uninstall(self) -> None:
         if not self._saved:
@@ -222,7 +230,36 @@ class Dispatcher:
         LambdaFunction._invoke_lambda = self._saved["_invoke_lambda"]
         LambdaSimpleBackend.invoke = self._saved["simple_invoke"]
         builtins.__import__ = self._saved["__import__"]
+        from importlib.machinery import SourceFileLoader
+
+        if self._saved.get("source_to_code") is not None:
+            SourceFileLoader.source_to_code = self._saved["source_to_code"]
+        elif "source_to_code" in SourceFileLoader.__dict__:
+            del SourceFileLoader.source_to_code  # inherited again from SourceLoader
         self._saved = {}
+
+    def _install_code_cache(self) -> None:
+        from importlib.machinery import SourceFileLoader
+
+        self._saved["source_to_code"] = SourceFileLoader.__dict__.get("source_to_code")
+        original = SourceFileLoader.source_to_code
+        dispatcher = self
+
+        def source_to_code(loader: Any, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+            if _optimize != -1 or not isinstance(path, str) or not dispatcher._is_private_path(path):
+                return original(loader, data, path, _optimize=_optimize)
+            key = (path, hash(bytes(data)))
+            code = _code_cache.get(key)
+            if code is None:
+                code = original(loader, data, path)
+                with _code_lock:
+                    _code_cache[key] = code
+            return code
+
+        SourceFileLoader.source_to_code = source_to_code
+
+    def _is_private_path(self, path: str) -> bool:
+        return path.startswith(tuple(self._roots)) and not path.startswith(_SHARED_ROOTS)
 
     def _import(self, original: Any, name: str, globals: Any, locals: Any, fromlist: Any, level: int) -> Any:
         """`import` inside a handler: a module private to functions comes from the running
