@@ -272,8 +272,11 @@ class LocalPipeline:
         return report
 
     def _json(self, key: str) -> dict | None:
+        """An object of the run's bucket as JSON (None: not there yet), read from the emulated store:
+        watching a run is no request of the pipeline's, and must not cost the functions the GIL."""
         try:
-            return json.loads(self.aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            body = self.aws.stored_object(self.bucket, key)
+            return json.loads(body) if body is not None else None
         except Exception:  # noqa: BLE001 - not there yet
             return None
 
@@ -445,14 +448,12 @@ class _Watch:
 
     def _finished(self) -> int:
         """Partitions with a result (read once each: their rows)."""
-        s3 = self.pipe.aws.client("s3")
         prefix = f"{self.prefix}executions/{self.name}/results/"
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.pipe.bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                number = int(obj["Key"].rsplit("-", 1)[-1].split(".")[0])
-                if number not in self.finished:
-                    result = self.pipe._json(obj["Key"]) or {}
-                    self.finished[number] = int((result.get("rows") or {}).get("total", 0))
+        for key in self.pipe.aws.stored_keys(self.pipe.bucket, prefix):
+            number = int(key.rsplit("-", 1)[-1].split(".")[0])
+            if number not in self.finished:
+                result = self.pipe._json(key) or {}
+                self.finished[number] = int((result.get("rows") or {}).get("total", 0))
         return len(self.finished)
 
     def _rate(self) -> str:
