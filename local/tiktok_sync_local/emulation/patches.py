@@ -119,35 +119,44 @@ class ExecutionNamesPatch:
 
 
 class ParsedDefinitionsPatch:
-    """Keep the ANTLR syntax tree of each definition that parsed without errors (read-only afterwards:
-    moto's preprocessor only visits it); every parse still returns new evaluation components."""
+    """Parse each definition once: its evaluation components (and ANTLR syntax tree) serve every
+    execution of it.
+
+    moto parses the definition again at each StartExecution (ANTLR, then a visitor building the
+    components: ~60 ms of CPU for this project's state machine, per run). The components are read
+    only while they evaluate — what an execution changes lives in its own `Environment` (its
+    heap, frames and map-run records), which is why one program already serves every iteration
+    of a Map at once — so one program serves all executions. The one thing a component writes is
+    its `heap_key`, chosen on first use: it is chosen here before the program is shared (two
+    executions choosing it at once could otherwise see different keys for one retry counter).
+    A definition that does not parse is never kept (each try raises again, as moto does).
+    """
 
     MAX_DEFINITIONS = 32
 
     def __init__(self) -> None:
         self._saved: Any = None
-        self._trees: dict[str, Any] = {}
+        self._parsed: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
     def install(self) -> None:
         from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
         original = AmazonStateLanguageParser.__dict__["parse"]
         parse_uncached = original.__func__
-        trees, lock = self._trees, self._lock
+        parsed, lock = self._parsed, self._lock
 
         def parse(definition: str) -> tuple[Any, Any]:
             with lock:
-                tree = trees.get(definition)
-            if tree is None:
-                program, tree = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                found = parsed.get(definition)
+            if found is None:
+                found = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                _choose_heap_keys(found[0])
                 with lock:
-                    if len(trees) >= self.MAX_DEFINITIONS:
-                        trees.clear()
-                    trees[definition] = tree
-                return program, tree
-            return Preprocessor().visit(tree), tree
+                    if len(parsed) >= self.MAX_DEFINITIONS:
+                        parsed.clear()
+                    parsed.setdefault(definition, found)
+            return found
 
         self._saved = original
         AmazonStateLanguageParser.parse = staticmethod(parse)
@@ -159,7 +168,28 @@ class ParsedDefinitionsPatch:
 
         AmazonStateLanguageParser.parse = self._saved
         self._saved = None
-        self._trees.clear()
+        self._parsed.clear()
+
+
+def _choose_heap_keys(program: Any) -> None:
+    """Give every evaluation component of `program` its heap key now (moto picks it lazily)."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    todo = [program]
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            _ = value.heap_key
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            todo.extend(value)
+        elif hasattr(value, "__dict__") and type(value).__module__.startswith("moto.stepfunctions.parser"):
+            todo.extend(vars(value).values())
 
 
 class ExecutionEndsPatch:
