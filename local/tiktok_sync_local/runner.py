@@ -92,7 +92,10 @@ class LocalPipeline:
                 self._own_sim = True
                 if not secrets:
                     secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
-                self.tiktok_url = self.sim.start()
+                if self.simulator_process:
+                    self.tiktok_url = self.sim.start()  # picks its own port
+                else:
+                    self.tiktok_url = _start_simulator(self.sim, self.state.path if self.state else ROOT)
                 try:
                     self.sim.seed_from(json.loads(self.config_text), secrets)
                 except BaseException:
@@ -336,6 +339,23 @@ def settle_heap() -> None:
     when the stack closes hands them back to the collector.
     """
     gc.freeze()
+
+
+def _start_simulator(sim: Any, where: pathlib.Path) -> str:
+    """Start the in-process simulator on a port of its own for `where` (a state directory, else the
+    project) when it is free, else on any: the stack's TikTokApiBaseUrl parameter is then the same
+    from one run to the next, and so is the SAM transform's input (its output is kept on disk by
+    content, emulation/translate.py)."""
+    digest = hashlib.sha256(str(pathlib.Path(where).resolve()).encode()).digest()
+    port = PREFERRED_PORTS[0] + int.from_bytes(digest[:4], "big") % (PREFERRED_PORTS[1] - PREFERRED_PORTS[0])
+    try:
+        return sim.start(port=port)
+    except OSError:  # taken (another run of this project, another program): any free port
+        return sim.start()
+
+
+# Below Linux's ephemeral range (32768-60999), where the system picks client ports.
+PREFERRED_PORTS = (20000, 32000)
 
 
 def _qps(parameters: dict) -> float | None:
