@@ -130,6 +130,11 @@ class ParsedDefinitionsPatch:
     its `heap_key`, chosen on first use: it is chosen here before the program is shared (two
     executions choosing it at once could otherwise see different keys for one retry counter).
     A definition that does not parse is never kept (each try raises again, as moto does).
+
+    The components are kept on disk too (cache.py), named by a digest of the definition and of
+    moto's and Python's versions: a later process creating the same state machine skips the ANTLR
+    parse (~0.3 s). A program read back has no syntax tree (moto's create and start only use the
+    components); a file that does not load is parsed again.
     """
 
     MAX_DEFINITIONS = 32
@@ -150,8 +155,14 @@ class ParsedDefinitionsPatch:
             with lock:
                 found = parsed.get(definition)
             if found is None:
-                found = parse_uncached(definition)  # raises on an invalid definition, as moto does
-                _choose_heap_keys(found[0])
+                digest = _definition_digest(definition)
+                program = _load_program(digest)
+                if program is not None:
+                    found = (program, None)
+                else:
+                    found = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                    _choose_heap_keys(found[0])
+                    _keep_program(digest, found[0])
                 with lock:
                     if len(parsed) >= self.MAX_DEFINITIONS:
                         parsed.clear()
@@ -169,6 +180,51 @@ class ParsedDefinitionsPatch:
         AmazonStateLanguageParser.parse = self._saved
         self._saved = None
         self._parsed.clear()
+
+
+_PROGRAM_FORMAT = 1
+
+
+def _definition_digest(definition: str) -> str:
+    import hashlib
+    import sys
+    from importlib import metadata
+
+    try:
+        moto_version = metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        moto_version = "unknown"
+    text = f"{_PROGRAM_FORMAT}\n{moto_version}\n{sys.version}\n{definition}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_program(digest: str) -> Any:
+    import pickle
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    from . import cache
+
+    data = cache.read("asl", digest, ".pickle")
+    if data is None:
+        return None
+    try:
+        program = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - damaged or from other code: parse again
+        return None
+    return program if isinstance(program, Program) else None
+
+
+def _keep_program(digest: str, program: Any) -> None:
+    import pickle
+
+    from . import cache
+
+    try:
+        data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a component that does not pickle: nothing kept
+        return
+    cache.write("asl", digest, ".pickle", data)
 
 
 def _choose_heap_keys(program: Any) -> None:

@@ -6,12 +6,11 @@ The local stack is created from its output, the plain CloudFormation AWS would d
 (the transform only accepts `s3://` locations); here they become `s3://<LOCAL_PACKAGES>/<path>`
 markers that `deploy.py` maps back to the folders, which the handlers run from. Nothing is zipped.
 
-The transform's output is kept, as JSON, in the cache directory (`TIKTOK_SYNC_CACHE_DIR`, else
-`$XDG_CACHE_HOME/tiktok-sync`, else `~/.cache/tiktok-sync`), named by a digest of everything it
-depends on: the packaged template, the parameter values, the region and aws-sam-translator's
-version. A later process deploying the same template reuses it without importing the transform
-(importing and running it costs ~0.6 s of every `tiktok-sync run` and `demo`). A template the
-transform refuses is never kept. `TIKTOK_SYNC_CACHE_DIR=off` turns the file cache off.
+The transform's output is kept, as JSON, in the emulation's cache directory (cache.py), named by
+a digest of everything it depends on: the packaged template, the parameter values, the region and
+aws-sam-translator's version. A later process deploying the same template reuses it without
+importing the transform (importing and running it costs ~0.6 s of every `tiktok-sync run` and
+`demo`). A template the transform refuses is never kept.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import cache
 from .errors import TemplateError
 from .template import SAM_TRANSFORM
 
@@ -103,16 +103,6 @@ def _transform(packaged: dict, parameter_values: dict[str, Any]) -> dict:
 
 
 _CACHE_FORMAT = 1
-_CACHE_KEEP = 64  # files: the oldest beyond that are removed when one is written
-
-
-def cache_dir() -> Path | None:
-    """Where translated templates are kept (None: off)."""
-    configured = os.environ.get("TIKTOK_SYNC_CACHE_DIR")
-    if configured:
-        return None if configured.lower() in ("off", "0", "none") else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tiktok-sync"
 
 
 def _translator_version() -> str:
@@ -125,30 +115,16 @@ def _translator_version() -> str:
 
 
 def _read_cached(key: str) -> dict | None:
-    directory = cache_dir()
-    if directory is None:
-        return None
+    data = cache.read("sam", key, ".json")
     try:
-        loaded = json.loads((directory / f"sam-{key}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # not there, or unreadable: translate again
+        loaded = json.loads(data) if data is not None else None
+    except ValueError:
+        return None  # damaged: translate again
     return loaded if isinstance(loaded, dict) and isinstance(loaded.get("Resources"), dict) else None
 
 
 def _write_cached(key: str, translated: dict) -> None:
-    directory = cache_dir()
-    if directory is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f"sam-{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(translated), encoding="utf-8")
-        tmp.replace(directory / f"sam-{key}.json")
-        kept = sorted(directory.glob("sam-*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-        for old in kept[_CACHE_KEEP:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only home: no file cache, nothing else changes
+    cache.write("sam", key, ".json", json.dumps(translated).encode())
 
 
 def _package(body: dict, base_dir: Path) -> dict:
