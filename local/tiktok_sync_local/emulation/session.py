@@ -338,6 +338,19 @@ class LocalAws:
                 tags = backend.get_object_tagging(key)
                 yield name, key.value, next(iter(tags.values()), [])
 
+    def stored_items(self, table: str) -> list[dict] | None:
+        """Every item of a DynamoDB table as a Scan returns it (attribute -> {type: value}), read from
+        the emulated table without a request; None when an item holds binary data (a Scan through
+        botocore returns bytes for it: use one)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        items = []
+        for item in dynamodb_backends[self.account_id][self.region].get_table(table).all_items():
+            if any(attribute.type in ("B", "BS") for attribute in item.attrs.values()):
+                return None
+            items.append(json.loads(json.dumps(item.to_json()["Attributes"])))
+        return items
+
     def stored_keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Keys of the objects under `prefix` (current versions; deleted keys are skipped), in key
         order, from the emulated S3's store: what list_objects_v2 answers, without a request."""
