@@ -91,10 +91,13 @@ class LocalPipeline:
                 gc.enable()
 
     def _enter(self) -> LocalPipeline:
-        from tiktok_sync.pipeline.clients import reset as reset_process_caches
         from tiktok_sync_local.emulation import LocalAws
 
-        reset_process_caches()
+        # This process's own clients, credentials and pacers (tests call the layer directly): none
+        # from an earlier stack is reused. Not imported yet (the CLI): nothing to forget.
+        clients = sys.modules.get("tiktok_sync.pipeline.clients")
+        if clients is not None:
+            clients.reset()
 
         secrets = self.secrets
         if self.tiktok_url is None:
