@@ -248,6 +248,52 @@ def _choose_heap_keys(program: Any) -> None:
             todo.extend(vars(value).values())
 
 
+class JsonPathsPatch:
+    """moto's interpreter parses a state's JSONPath (`InputPath`, `ResultPath`, `$.x` parameters) with
+    jsonpath_ng at every evaluation, building a new lexer and parser each time (~1 ms a path, a few
+    hundred a demo). A parsed path is only read when it finds or updates data, so each is parsed once."""
+
+    MAX_PATHS = 4096
+    _MODULES = {  # module -> the parse function it imported
+        "moto.stepfunctions.parser.asl.utils.json_path": "jsonpath_ng.ext",
+        "moto.stepfunctions.parser.asl.component.common.path.result_path": "jsonpath_ng",
+    }
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, Any]] = []
+
+    def install(self) -> None:
+        import importlib
+
+        for name in self._MODULES:
+            module = importlib.import_module(name)
+            original = module.parse
+            module.parse = _memoized_parse(original, self.MAX_PATHS)
+            self._saved.append((module, original))
+
+    def uninstall(self) -> None:
+        for module, original in self._saved:
+            module.parse = original
+        self._saved = []
+
+
+def _memoized_parse(parse: Callable[[str], Any], limit: int) -> Callable[[str], Any]:
+    parsed: dict[str, Any] = {}
+
+    def memoized(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(path, str):
+            return parse(path, *args, **kwargs)
+        found = parsed.get(path)
+        if found is None:
+            found = parse(path)  # raises on a bad path, each time, as before
+            if len(parsed) >= limit:
+                parsed.clear()
+            parsed[path] = found
+        return found
+
+    return memoized
+
+
 class ExecutionEndsPatch:
     """Counts executions that ended (succeeded, failed, stopped, timed out) and wakes whoever waits."""
 

@@ -38,6 +38,7 @@ from .patches import (
     ExecutionEndsPatch,
     ExecutionNamesPatch,
     InterpreterClientsPatch,
+    JsonPathsPatch,
     ParsedDefinitionsPatch,
     PerFunctionGlobalsPatch,
     RetrySleep,
@@ -116,6 +117,7 @@ class LocalAws:
         self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
+            JsonPathsPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(),
