@@ -294,6 +294,42 @@ def _memoized_parse(parse: Callable[[str], Any], limit: int) -> Callable[[str], 
     return memoized
 
 
+class BackendLookupPatch:
+    """moto finds a service's backend (`s3_backends[account][region]`) several times per request, and
+    each lookup took its global backend lock, listed the accounts and compared the BackendDict with
+    every other one by value (~2 % of a demo's CPU, and a lock every thread queues on). A lookup of
+    an account the BackendDict already has, while it is registered for moto's reset, is a plain
+    dict read; anything else goes the original way (creating the account's backend, registering)."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.core.base_backend import BackendDict
+
+        original = BackendDict.__dict__["__getitem__"]
+        dict_get = dict.get
+
+        def getitem(backends: Any, account_id: str) -> Any:
+            found = dict_get(backends, account_id)
+            if found is not None:
+                for known in BackendDict._instances:
+                    if known is backends:
+                        return found
+            return original(backends, account_id)
+
+        self._saved = original
+        BackendDict.__getitem__ = getitem
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.__getitem__ = self._saved
+        self._saved = None
+
+
 class ExecutionEndsPatch:
     """Counts executions that ended (succeeded, failed, stopped, timed out) and wakes whoever waits."""
 

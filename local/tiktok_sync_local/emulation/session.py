@@ -35,6 +35,7 @@ from .iam import Enforcement
 from .patches import (
     AsyncS3InvocationsPatch,
     AtomicDynamoDBPatch,
+    BackendLookupPatch,
     ExecutionEndsPatch,
     ExecutionNamesPatch,
     InterpreterClientsPatch,
@@ -117,7 +118,7 @@ class LocalAws:
         self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
-            JsonPathsPatch(),
+            JsonPathsPatch(), BackendLookupPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(),
