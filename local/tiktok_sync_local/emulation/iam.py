@@ -399,10 +399,10 @@ def _listed(value: Any) -> list[str]:
 
 def _applies(statement: dict, action: str, resource: str, context: dict[str, list[str]]) -> bool:
     if "Action" in statement:
-        if not any(_pattern(p.lower()).match(action.lower()) for p in _listed(statement["Action"])):
+        if not _any_action(tuple(_listed(statement["Action"]))).match(action.lower()):
             return False
     elif "NotAction" in statement:
-        if any(_pattern(p.lower()).match(action.lower()) for p in _listed(statement["NotAction"])):
+        if _any_action(tuple(_listed(statement["NotAction"]))).match(action.lower()):
             return False
     else:
         return False
@@ -418,6 +418,13 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, lis
 def _resource_matches(pattern: str, resource: str) -> bool:
     # A request whose action has no resource-level permissions names "*": only "*" allows it.
     return pattern == "*" if resource == "*" else bool(_pattern(pattern).match(resource))
+
+
+@functools.lru_cache(maxsize=4096)
+def _any_action(patterns: tuple[str, ...]) -> re.Pattern:
+    """One expression matching a lower-case action any of a statement's (case-insensitive) action
+    patterns matches: a statement is judged with one match, not one per pattern."""
+    return re.compile("|".join(f"(?:{_pattern(p.lower()).pattern})" for p in patterns) or "(?!)", re.DOTALL)
 
 
 @functools.lru_cache(maxsize=4096)
