@@ -68,14 +68,36 @@ class LocalPipeline:
         self.simulator_process = simulator_process
         self.aws: Any = None
         self._switch_interval: float | None = None
+        self._gc_threshold: tuple[int, int, int] | None = None
 
     # --- lifecycle ---
 
     def __enter__(self) -> LocalPipeline:
-        from tiktok_sync.pipeline.clients import reset as reset_process_caches
+        # Starting the stack (moto's imports, the deploy) makes ~1M long-lived objects and next to no
+        # garbage: the collector's full passes over them cost ~0.3 s and found nothing to free.
+        # It is off until the heap is settled (gc.freeze) below. While the runs go, it collects
+        # the youngest objects every GC_YOUNG allocations rather than every 700: the functions'
+        # requests make and drop objects by the thousand, and most are gone (reference counting)
+        # before the collector would look at them (~0.2 s of a demo's CPU).
+        self._gc_was_enabled = gc.isenabled()
+        self._gc_threshold = gc.get_threshold()
+        gc.disable()
+        try:
+            entered = self._enter()
+            gc.set_threshold(max(GC_YOUNG, self._gc_threshold[0]), *self._gc_threshold[1:])
+            return entered
+        finally:
+            if self._gc_was_enabled:
+                gc.enable()
+
+    def _enter(self) -> LocalPipeline:
         from tiktok_sync_local.emulation import LocalAws
 
-        reset_process_caches()
+        # This process's own clients, credentials and pacers (tests call the layer directly): none
+        # from an earlier stack is reused. Not imported yet (the CLI): nothing to forget.
+        clients = sys.modules.get("tiktok_sync.pipeline.clients")
+        if clients is not None:
+            clients.reset()
 
         secrets = self.secrets
         if self.tiktok_url is None:
@@ -92,7 +114,10 @@ class LocalPipeline:
                 self._own_sim = True
                 if not secrets:
                     secrets = {self._default_credentials(): {"access_token": DEMO.access_token}}
-                self.tiktok_url = self.sim.start()
+                if self.simulator_process:
+                    self.tiktok_url = self.sim.start()  # picks its own port
+                else:
+                    self.tiktok_url = _start_simulator(self.sim, self.state.path if self.state else ROOT)
                 try:
                     self.sim.seed_from(json.loads(self.config_text), secrets)
                 except BaseException:
@@ -134,6 +159,9 @@ class LocalPipeline:
         finally:
             self.aws = None
             gc.unfreeze()  # what settle_heap kept aside is the collector's again
+            if self._gc_threshold is not None:
+                gc.set_threshold(*self._gc_threshold)
+                self._gc_threshold = None
             if self._switch_interval is not None:
                 sys.setswitchinterval(self._switch_interval)
                 self._switch_interval = None
@@ -272,8 +300,11 @@ class LocalPipeline:
         return report
 
     def _json(self, key: str) -> dict | None:
+        """An object of the run's bucket as JSON (None: not there yet), read from the emulated store:
+        watching a run is no request of the pipeline's, and must not cost the functions the GIL."""
         try:
-            return json.loads(self.aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            body = self.aws.stored_object(self.bucket, key)
+            return json.loads(body) if body is not None else None
         except Exception:  # noqa: BLE001 - not there yet
             return None
 
@@ -320,6 +351,9 @@ def _export_folder(paths: list[str]) -> str:
 SWITCH_INTERVAL = 0.001
 
 
+GC_YOUNG = 10_000  # allocations between two collections of the youngest objects, while a stack runs
+
+
 def settle_heap() -> None:
     """Keep the objects this process holds now out of the cyclic garbage collector's full passes.
 
@@ -333,6 +367,23 @@ def settle_heap() -> None:
     when the stack closes hands them back to the collector.
     """
     gc.freeze()
+
+
+def _start_simulator(sim: Any, where: pathlib.Path) -> str:
+    """Start the in-process simulator on a port of its own for `where` (a state directory, else the
+    project) when it is free, else on any: the stack's TikTokApiBaseUrl parameter is then the same
+    from one run to the next, and so is the SAM transform's input (its output is kept on disk by
+    content, emulation/translate.py)."""
+    digest = hashlib.sha256(str(pathlib.Path(where).resolve()).encode()).digest()
+    port = PREFERRED_PORTS[0] + int.from_bytes(digest[:4], "big") % (PREFERRED_PORTS[1] - PREFERRED_PORTS[0])
+    try:
+        return sim.start(port=port)
+    except OSError:  # taken (another run of this project, another program): any free port
+        return sim.start()
+
+
+# Below Linux's ephemeral range (32768-60999), where the system picks client ports.
+PREFERRED_PORTS = (20000, 32000)
 
 
 def _qps(parameters: dict) -> float | None:
@@ -445,14 +496,12 @@ class _Watch:
 
     def _finished(self) -> int:
         """Partitions with a result (read once each: their rows)."""
-        s3 = self.pipe.aws.client("s3")
         prefix = f"{self.prefix}executions/{self.name}/results/"
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.pipe.bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                number = int(obj["Key"].rsplit("-", 1)[-1].split(".")[0])
-                if number not in self.finished:
-                    result = self.pipe._json(obj["Key"]) or {}
-                    self.finished[number] = int((result.get("rows") or {}).get("total", 0))
+        for key in self.pipe.aws.stored_keys(self.pipe.bucket, prefix):
+            number = int(key.rsplit("-", 1)[-1].split(".")[0])
+            if number not in self.finished:
+                result = self.pipe._json(key) or {}
+                self.finished[number] = int((result.get("rows") or {}).get("total", 0))
         return len(self.finished)
 
     def _rate(self) -> str:

@@ -111,7 +111,8 @@ class LocalState:
     def save(self, aws: Any, bucket: str, table: str) -> None:
         """Write what the runs left behind (replacing what was kept before)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        finished = self._finished_runs(aws, table)
+        items = self._items(aws, table)
+        finished = self._finished_runs(items)
         for prefix in KEPT_PREFIXES:
             root = self.path / prefix.rstrip("/")
             if root.exists():
@@ -128,25 +129,32 @@ class LocalState:
                 target = self.path / key
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(body)
-        db = aws.client("dynamodb")
         tmp = self.path / (LEDGER_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            for page in db.get_paginator("scan").paginate(TableName=table):
-                for item in page.get("Items", []):
-                    fh.write(json.dumps(item, separators=(",", ":")) + "\n")
+            for item in items:
+                fh.write(json.dumps(item, separators=(",", ":")) + "\n")
         tmp.replace(self.path / LEDGER_FILE)
 
     @staticmethod
-    def _finished_runs(aws: Any, table: str) -> set[str]:
+    def _items(aws: Any, table: str) -> list[dict]:
+        """The ledger table's items: straight from the emulated table when `aws` is a LocalAws (a scan
+        through botocore and moto cost ~0.15 s of a demo), else by a Scan."""
+        items = aws.stored_items(table) if hasattr(aws, "stored_items") else None
+        if items is None:
+            pages = aws.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+            items = [item for page in pages for item in page.get("Items", [])]
+        return items
+
+    @staticmethod
+    def _finished_runs(items: list[dict]) -> set[str]:
         """Runs whose last execution SUCCEEDED or was a dry run (from the runs index): nothing to resume."""
         latest: dict[str, tuple[str, str]] = {}
-        pages = aws.client("dynamodb").get_paginator("query").paginate(
-            TableName=table, KeyConditionExpression="pk = :r", ExpressionAttributeValues={":r": {"S": "runs"}})
-        for page in pages:
-            for item in page.get("Items", []):
-                run_id, sk = item["run_id"]["S"], item["sk"]["S"]
-                if run_id not in latest or sk > latest[run_id][0]:
-                    latest[run_id] = (sk, item["status"]["S"])
+        for item in items:
+            if item.get("pk", {}).get("S") != "runs":
+                continue
+            run_id, sk = item["run_id"]["S"], item["sk"]["S"]
+            if run_id not in latest or sk > latest[run_id][0]:
+                latest[run_id] = (sk, item["status"]["S"])
         return {run_id for run_id, (_, status) in latest.items() if status in ("SUCCEEDED", "DRY_RUN")}
 
     def reset(self) -> None:

@@ -9,7 +9,13 @@ with a call to the handler, imported from the function's source directory:
   cached; its code directory and layer directories are on `sys.path`;
 - modules from code and layer directories are private to each function, as if each function were
   its own process: they are imported afresh for each function and swapped into `sys.modules`
-  while that function runs (module-level caches are never shared between functions);
+  while that function runs (module-level caches are never shared between functions); an import
+  statement run later inside a handler (a lazy `from .. import aws`) is answered from the
+  function's own modules too, even while another function's handler holds `sys.modules`
+  (handlers run concurrently: without that, a function could pick up another one's copy, and
+  with it a client signed with that function's role); a source file is compiled once per process
+  for all the functions' copies (with no bytecode cache, PYTHONDONTWRITEBYTECODE, each copy
+  compiled the whole layer again);
 - the handler sees its function's environment through the thread-local `os.environ` overlay;
 - a raised exception becomes Lambda's error payload, `errorType` = the exception class name, so
   ASL Retry/Catch match on it exactly as on AWS; results are JSON-serialised as Lambda does
@@ -23,6 +29,7 @@ These are private moto APIs: moto is pinned (pyproject.toml).
 
 from __future__ import annotations
 
+import builtins
 import decimal
 import importlib.util
 import io
@@ -48,6 +55,11 @@ from .environ import EnvironOverlay
 log = logging.getLogger(__name__)
 
 HANDLER_MODULE_PREFIX = "_tiktok_sync_local_fn_"
+
+# Code objects of the functions' source files, by (path, hash of the source): every function
+# imports its own copy of the layer's modules; each copy runs the module afresh, the code is shared.
+_code_lock = threading.Lock()
+_code_cache: dict[tuple[str, int], Any] = {}
 
 # Never private to a function, even under a CodeUri such as "." : the interpreter's own packages
 # (boto3, moto...) and this emulation.
@@ -144,6 +156,7 @@ class Dispatcher:
         self._lock = threading.RLock()
         self._owner: str | None = None
         self._roots: set[str] = set()
+        self._private_tops: set[str] = set()  # top-level module names found in code and layer directories
         self._original_modules: dict[str, ModuleType] | None = None
         self._added_paths: list[str] = []
         self._tempdirs: list[tempfile.TemporaryDirectory] = []
@@ -162,6 +175,7 @@ class Dispatcher:
             for directory in (spec.code_dir, *spec.layer_dirs):
                 self._roots.add(os.path.realpath(directory) + os.sep)
                 self._roots.add(str(directory) + os.sep)
+                self._private_tops.update(_top_level_names(directory))
 
     def spec(self, name: str) -> FunctionSpec | None:
         return self._specs.get(name)
@@ -195,9 +209,17 @@ class Dispatcher:
         self._saved = {
             "_invoke_lambda": LambdaFunction.__dict__["_invoke_lambda"],
             "simple_invoke": LambdaSimpleBackend.__dict__["invoke"],
+            "__import__": builtins.__import__,
         }
         LambdaFunction._invoke_lambda = _invoke_lambda  # one hook for every caller
         LambdaSimpleBackend.invoke = LambdaBackend.invoke  # undo the echo short-cut
+        original_import = builtins.__import__
+
+        def _import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+            return dispatcher._import(original_import, name, globals, locals, fromlist, level)
+
+        builtins.__import__ = _import
+        self._install_code_cache()
 
     def uninstall(self) -> None:
         if not self._saved:
@@ -207,7 +229,68 @@ class Dispatcher:
 
         LambdaFunction._invoke_lambda = self._saved["_invoke_lambda"]
         LambdaSimpleBackend.invoke = self._saved["simple_invoke"]
+        builtins.__import__ = self._saved["__import__"]
+        from importlib.machinery import SourceFileLoader
+
+        if self._saved.get("source_to_code") is not None:
+            SourceFileLoader.source_to_code = self._saved["source_to_code"]
+        elif "source_to_code" in SourceFileLoader.__dict__:
+            del SourceFileLoader.source_to_code  # inherited again from SourceLoader
         self._saved = {}
+
+    def _install_code_cache(self) -> None:
+        from importlib.machinery import SourceFileLoader
+
+        self._saved["source_to_code"] = SourceFileLoader.__dict__.get("source_to_code")
+        original = SourceFileLoader.source_to_code
+        dispatcher = self
+
+        def source_to_code(loader: Any, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+            if _optimize != -1 or not isinstance(path, str) or not dispatcher._is_private_path(path):
+                return original(loader, data, path, _optimize=_optimize)
+            key = (path, hash(bytes(data)))
+            code = _code_cache.get(key)
+            if code is None:
+                code = original(loader, data, path)
+                with _code_lock:
+                    _code_cache[key] = code
+            return code
+
+        SourceFileLoader.source_to_code = source_to_code
+
+    def _is_private_path(self, path: str) -> bool:
+        return path.startswith(tuple(self._roots)) and not path.startswith(_SHARED_ROOTS)
+
+    def _import(self, original: Any, name: str, globals: Any, locals: Any, fromlist: Any, level: int) -> Any:
+        """`import` inside a handler: a module private to functions comes from the running
+        function's own copies, whichever function's copies `sys.modules` holds at the moment."""
+        layer = self.overlay.current()
+        function = layer.get("AWS_LAMBDA_FUNCTION_NAME") if layer else None
+        if function is None:
+            return original(name, globals, locals, fromlist, level)
+        absolute = name
+        if level:
+            try:
+                absolute = _resolve_name(name, _calc_package(globals or {}), level)
+            except (ImportError, KeyError, ValueError):
+                return original(name, globals, locals, fromlist, level)
+        if absolute.partition(".")[0] not in self._private_tops:
+            return original(name, globals, locals, fromlist, level)
+        loaded = self._loaded.get(function)
+        if loaded is not None:
+            found = _from_modules(loaded.modules, absolute, fromlist)
+            if found is not None:
+                return found
+        with self._lock:  # not imported by this function yet: import it with its modules in place
+            loaded = self._loaded.get(function)
+            if loaded is None:  # the function is being loaded (under this lock): its modules are in place
+                return original(name, globals, locals, fromlist, level)
+            if self._owner != function:
+                self._switch_modules(loaded)
+                self._owner = function
+            result = original(name, globals, locals, fromlist, level)
+            loaded.modules.update(self._owned_modules())
+            return result
 
     def invoke_from_moto(self, function: Any, event: Any) -> tuple[str, bool, str]:
         """moto's `_invoke_lambda` contract: (result JSON, errored, log text)."""
@@ -262,6 +345,7 @@ class Dispatcher:
         stream = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
         environment = dict(spec.environment)
         environment["AWS_LAMBDA_LOG_STREAM_NAME"] = stream
+        environment.setdefault("AWS_LAMBDA_FUNCTION_NAME", spec.name)  # always set by Lambda; names the function
         with self.overlay.layer(environment):
             try:
                 handler = self._handler(spec)
@@ -488,6 +572,47 @@ class Dispatcher:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 archive.extractall(directory)
         return directory
+
+
+def _top_level_names(directory: Path) -> set[str]:
+    """Names importable from the top of `directory`: its modules and packages."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return set()
+    names = set()
+    for entry in entries:
+        if entry.is_dir() and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.name.endswith(".py") or ".cpython-" in entry.name or entry.name.endswith((".so", ".pyd")):
+            names.add(entry.name.split(".", 1)[0])
+    return names
+
+
+def _from_modules(modules: dict[str, ModuleType], absolute: str, fromlist: Any) -> Any:
+    """What `__import__` returns for `absolute` (and `fromlist`) from one function's modules, or
+    None when something asked for is not among them yet."""
+    module = modules.get(absolute)
+    if module is None:
+        return None
+    if not fromlist:
+        return modules.get(absolute.partition(".")[0])
+    for item in fromlist:
+        if item == "*" or not hasattr(module, item):
+            return None
+    return module
+
+
+def _calc_package(globals: dict) -> str:
+    from importlib import _bootstrap
+
+    return _bootstrap._calc___package__(globals)
+
+
+def _resolve_name(name: str, package: str, level: int) -> str:
+    from importlib import _bootstrap
+
+    return _bootstrap._resolve_name(name, package, level)
 
 
 def _destination_record(spec: FunctionSpec, request_id: str, event: Any, payload: str, tries: int,

@@ -328,23 +328,44 @@ def _document(text: Any) -> dict:
 
 
 _AWS_MANAGED: dict[str, dict] | None = None
+_ONE_MANAGED: dict[str, dict] = {}  # decoded one by one (a few per template)
+
+
+def _aws_managed_policy_data(name: str) -> dict | None:
+    """moto's data of one AWS managed policy. moto keeps all ~1,600 in one JSON text (4.7 MB, one
+    top-level key per policy at one space of indent): the policy's own object is decoded where
+    its key is (~1 ms), the whole text only when it is not found that way (~0.1 s, and ~100,000
+    objects for the collector)."""
+    global _AWS_MANAGED
+    from moto.iam.aws_managed_policies import aws_managed_policies_data as text
+
+    if _AWS_MANAGED is None and name in _ONE_MANAGED:
+        return _ONE_MANAGED[name]
+    if _AWS_MANAGED is None:
+        marker = '\n "' + name + '":'
+        at = text.find(marker)
+        if at >= 0 and text.find(marker, at + len(marker)) < 0:
+            try:
+                data, _ = json.JSONDecoder().raw_decode(text, at + len(marker))
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "Document" in data and "DefaultVersionId" in data:
+                _ONE_MANAGED[name] = data
+                return data
+        _AWS_MANAGED = json.loads(text)
+    return _AWS_MANAGED.get(name)
 
 
 def ensure_aws_managed_policy(account_id: str, arn: str) -> bool:
     """Make the AWS managed policy `arn` attachable in moto (moto loads all ~1,600 only on request,
     which costs ~0.6 s per account); False when moto does not know it."""
-    global _AWS_MANAGED
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
     backend = iam_backends[account_id]["aws"]
     if arn in backend.managed_policies:
         return True
-    if _AWS_MANAGED is None:
-        from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-        _AWS_MANAGED = json.loads(aws_managed_policies_data)
     name = arn.rsplit("/", 1)[-1]
-    data = _AWS_MANAGED.get(name)
+    data = _aws_managed_policy_data(name)
     if data is None:
         return False
     policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, data)
@@ -378,10 +399,10 @@ def _listed(value: Any) -> list[str]:
 
 def _applies(statement: dict, action: str, resource: str, context: dict[str, list[str]]) -> bool:
     if "Action" in statement:
-        if not any(_pattern(p.lower()).match(action.lower()) for p in _listed(statement["Action"])):
+        if not _any_action(tuple(_listed(statement["Action"]))).match(action.lower()):
             return False
     elif "NotAction" in statement:
-        if any(_pattern(p.lower()).match(action.lower()) for p in _listed(statement["NotAction"])):
+        if _any_action(tuple(_listed(statement["NotAction"]))).match(action.lower()):
             return False
     else:
         return False
@@ -397,6 +418,13 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, lis
 def _resource_matches(pattern: str, resource: str) -> bool:
     # A request whose action has no resource-level permissions names "*": only "*" allows it.
     return pattern == "*" if resource == "*" else bool(_pattern(pattern).match(resource))
+
+
+@functools.lru_cache(maxsize=4096)
+def _any_action(patterns: tuple[str, ...]) -> re.Pattern:
+    """One expression matching a lower-case action any of a statement's (case-insensitive) action
+    patterns matches: a statement is judged with one match, not one per pattern."""
+    return re.compile("|".join(f"(?:{_pattern(p.lower()).pattern})" for p in patterns) or "(?!)", re.DOTALL)
 
 
 @functools.lru_cache(maxsize=4096)

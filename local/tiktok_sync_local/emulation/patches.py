@@ -123,35 +123,55 @@ class ExecutionNamesPatch:
 
 
 class ParsedDefinitionsPatch:
-    """Keep the ANTLR syntax tree of each definition that parsed without errors (read-only afterwards:
-    moto's preprocessor only visits it); every parse still returns new evaluation components."""
+    """Parse each definition once: its evaluation components (and ANTLR syntax tree) serve every
+    execution of it.
+
+    moto parses the definition again at each StartExecution (ANTLR, then a visitor building the
+    components: ~60 ms of CPU for this project's state machine, per run). The components are read
+    only while they evaluate — what an execution changes lives in its own `Environment` (its
+    heap, frames and map-run records), which is why one program already serves every iteration
+    of a Map at once — so one program serves all executions. The one thing a component writes is
+    its `heap_key`, chosen on first use: it is chosen here before the program is shared (two
+    executions choosing it at once could otherwise see different keys for one retry counter).
+    A definition that does not parse is never kept (each try raises again, as moto does).
+
+    The components are kept on disk too (cache.py), named by a digest of the definition and of
+    moto's and Python's versions: a later process creating the same state machine skips the ANTLR
+    parse (~0.3 s). A program read back has no syntax tree (moto's create and start only use the
+    components); a file that does not load is parsed again.
+    """
 
     MAX_DEFINITIONS = 32
 
     def __init__(self) -> None:
         self._saved: Any = None
-        self._trees: dict[str, Any] = {}
+        self._parsed: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
     def install(self) -> None:
         from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
         original = AmazonStateLanguageParser.__dict__["parse"]
         parse_uncached = original.__func__
-        trees, lock = self._trees, self._lock
+        parsed, lock = self._parsed, self._lock
 
         def parse(definition: str) -> tuple[Any, Any]:
             with lock:
-                tree = trees.get(definition)
-            if tree is None:
-                program, tree = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                found = parsed.get(definition)
+            if found is None:
+                digest = _definition_digest(definition)
+                program = _load_program(digest)
+                if program is not None:
+                    found = (program, None)
+                else:
+                    found = parse_uncached(definition)  # raises on an invalid definition, as moto does
+                    _choose_heap_keys(found[0])
+                    _keep_program(digest, found[0])
                 with lock:
-                    if len(trees) >= self.MAX_DEFINITIONS:
-                        trees.clear()
-                    trees[definition] = tree
-                return program, tree
-            return Preprocessor().visit(tree), tree
+                    if len(parsed) >= self.MAX_DEFINITIONS:
+                        parsed.clear()
+                    parsed.setdefault(definition, found)
+            return found
 
         self._saved = original
         AmazonStateLanguageParser.parse = staticmethod(parse)
@@ -163,7 +183,155 @@ class ParsedDefinitionsPatch:
 
         AmazonStateLanguageParser.parse = self._saved
         self._saved = None
-        self._trees.clear()
+        self._parsed.clear()
+
+
+_PROGRAM_FORMAT = 1
+
+
+def _definition_digest(definition: str) -> str:
+    import hashlib
+    import sys
+    from importlib import metadata
+
+    try:
+        moto_version = metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        moto_version = "unknown"
+    text = f"{_PROGRAM_FORMAT}\n{moto_version}\n{sys.version}\n{definition}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_program(digest: str) -> Any:
+    import pickle
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    from . import cache
+
+    data = cache.read("asl", digest, ".pickle")
+    if data is None:
+        return None
+    try:
+        program = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - damaged or from other code: parse again
+        return None
+    return program if isinstance(program, Program) else None
+
+
+def _keep_program(digest: str, program: Any) -> None:
+    import pickle
+
+    from . import cache
+
+    try:
+        data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a component that does not pickle: nothing kept
+        return
+    cache.write("asl", digest, ".pickle", data)
+
+
+def _choose_heap_keys(program: Any) -> None:
+    """Give every evaluation component of `program` its heap key now (moto picks it lazily)."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    todo = [program]
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            _ = value.heap_key
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            todo.extend(value)
+        elif hasattr(value, "__dict__") and type(value).__module__.startswith("moto.stepfunctions.parser"):
+            todo.extend(vars(value).values())
+
+
+class JsonPathsPatch:
+    """moto's interpreter parses a state's JSONPath (`InputPath`, `ResultPath`, `$.x` parameters) with
+    jsonpath_ng at every evaluation, building a new lexer and parser each time (~1 ms a path, a few
+    hundred a demo). A parsed path is only read when it finds or updates data, so each is parsed once."""
+
+    MAX_PATHS = 4096
+    _MODULES = {  # module -> the parse function it imported
+        "moto.stepfunctions.parser.asl.utils.json_path": "jsonpath_ng.ext",
+        "moto.stepfunctions.parser.asl.component.common.path.result_path": "jsonpath_ng",
+    }
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, Any]] = []
+
+    def install(self) -> None:
+        import importlib
+
+        for name in self._MODULES:
+            module = importlib.import_module(name)
+            original = module.parse
+            module.parse = _memoized_parse(original, self.MAX_PATHS)
+            self._saved.append((module, original))
+
+    def uninstall(self) -> None:
+        for module, original in self._saved:
+            module.parse = original
+        self._saved = []
+
+
+def _memoized_parse(parse: Callable[[str], Any], limit: int) -> Callable[[str], Any]:
+    parsed: dict[str, Any] = {}
+
+    def memoized(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(path, str):
+            return parse(path, *args, **kwargs)
+        found = parsed.get(path)
+        if found is None:
+            found = parse(path)  # raises on a bad path, each time, as before
+            if len(parsed) >= limit:
+                parsed.clear()
+            parsed[path] = found
+        return found
+
+    return memoized
+
+
+class BackendLookupPatch:
+    """moto finds a service's backend (`s3_backends[account][region]`) several times per request, and
+    each lookup took its global backend lock, listed the accounts and compared the BackendDict with
+    every other one by value (~2 % of a demo's CPU, and a lock every thread queues on). A lookup of
+    an account the BackendDict already has, while it is registered for moto's reset, is a plain
+    dict read; anything else goes the original way (creating the account's backend, registering)."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+
+    def install(self) -> None:
+        from moto.core.base_backend import BackendDict
+
+        original = BackendDict.__dict__["__getitem__"]
+        dict_get = dict.get
+
+        def getitem(backends: Any, account_id: str) -> Any:
+            found = dict_get(backends, account_id)
+            if found is not None:
+                for known in BackendDict._instances:
+                    if known is backends:
+                        return found
+            return original(backends, account_id)
+
+        self._saved = original
+        BackendDict.__getitem__ = getitem
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.__getitem__ = self._saved
+        self._saved = None
 
 
 class ExecutionEndsPatch:

@@ -20,7 +20,12 @@ from .errors import TemplateError
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 
-class CfnLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (~10x faster on template.yaml: ~50 ms of every stack start),
+# with PyYAML's own safe constructor and resolver either way: the same documents.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CfnLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader with the AWS CLI's / SAM's constructor for short tags (`!Ref x` -> `{"Ref": "x"}`),
     registered on this subclass only (SAM's own `yaml_parse` changes `yaml.SafeLoader` itself)."""
 

@@ -75,6 +75,33 @@ def test_handlers_run_with_their_environment_and_private_modules(dispatcher, tmp
     assert _call(dispatcher, one)[0]["calls"] == 1  # cold again
 
 
+def test_an_import_inside_a_handler_gets_its_own_functions_module(dispatcher, tmp_path):
+    # Handlers run concurrently: while one runs, another function's copies may be in sys.modules.
+    # A lazy `from ... import` must still give the running function its own copy.
+    _write(tmp_path / "layer/emu_unit_lazy/__init__.py", "import os\nWHO = os.environ['WHO']\n")
+    _write(tmp_path / "fn/app.py", """
+        import emu_unit_lazy  # noqa: F401
+
+        def lambda_handler(event, context):
+            if "meanwhile" in event:
+                event["meanwhile"]()  # another function runs: its modules take sys.modules
+            from emu_unit_lazy import WHO
+            return WHO
+    """)
+    one = _spec(tmp_path, "One", "fn", layers=["layer"])
+    two = _spec(tmp_path, "Two", "fn", layers=["layer"])
+    for spec in (one, two):
+        dispatcher.register(spec)
+    dispatcher.install()
+    try:
+        assert _call(dispatcher, two)[0] == "Two"
+        assert _call(dispatcher, one, {"meanwhile": lambda: dispatcher.call(two, {})})[0] == "One"
+        assert _call(dispatcher, two, {"meanwhile": lambda: dispatcher.call(one, {})})[0] == "Two"
+    finally:
+        dispatcher.uninstall()
+    assert sys.modules["builtins"].__import__.__module__ == "builtins"
+
+
 @pytest.mark.parametrize(
     ("source", "handler", "error_type"),
     [

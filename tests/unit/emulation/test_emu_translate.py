@@ -67,3 +67,36 @@ def test_a_missing_code_folder_is_named(project):
 def test_a_plain_template_is_left_alone(project):
     body = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
     assert translate(body, project, {}) == body
+
+
+def test_a_translation_is_kept_on_disk_for_the_next_process(project, tmp_path, monkeypatch):
+    from tiktok_sync_local.emulation import translate as module
+
+    monkeypatch.setenv("TIKTOK_SYNC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(module, "_cache", {})
+    first = translate(_template(), project, {"Stage": "dev"})
+    (kept,) = (tmp_path / "cache").glob("sam-*.json")
+
+    def refuse(*_args):
+        raise AssertionError("transformed again")
+
+    monkeypatch.setattr(module, "_cache", {})  # a new process: only the file is left
+    monkeypatch.setattr(module, "_transform", refuse)
+    assert translate(_template(), project, {"Stage": "dev"}) == first
+    with pytest.raises(AssertionError, match="transformed again"):  # other parameters: another entry
+        translate(_template(), project, {"Stage": "prod"})
+    kept.write_text("{not json")  # a damaged file is translated again, never trusted
+    monkeypatch.setattr(module, "_cache", {})
+    with pytest.raises(AssertionError, match="transformed again"):
+        translate(_template(), project, {"Stage": "dev"})
+
+
+def test_the_file_cache_can_be_turned_off(project, tmp_path, monkeypatch):
+    from tiktok_sync_local.emulation import translate as module
+
+    monkeypatch.setenv("TIKTOK_SYNC_CACHE_DIR", "off")
+    monkeypatch.setattr(module, "_cache", {})
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert translate(_template(), project, {"Stage": "dev"})["Resources"]
+    assert not list(tmp_path.rglob("sam-*.json"))
