@@ -67,6 +67,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import aws
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -338,8 +339,6 @@ class DynamoPacer(Pacer):
     @property
     def dynamodb(self) -> Any:
         if self._dynamodb is None:
-            from .. import aws
-
             self._dynamodb = aws.dynamodb()
         return self._dynamodb
 
