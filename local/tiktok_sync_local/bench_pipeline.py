@@ -133,8 +133,10 @@ class _TreeMemory:
                     continue
                 rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
                 hwm = int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
-                what = "simulator" if b"simulator" in cmdline else "sync"
-                self.peaks[pid] = (what, max(hwm, self.peaks.get(pid, ("", 0.0))[1]))
+                was, peak = self.peaks.get(pid, ("sync", 0.0))
+                # a child between fork and exec shows its parent's command line, one that has ended none
+                what = "simulator" if b"simulator" in cmdline or was == "simulator" else "sync"
+                self.peaks[pid] = (what, max(hwm, peak))
                 total += rss
             self.sum_peak = max(self.sum_peak, total)
             self._stop.wait(0.2)
