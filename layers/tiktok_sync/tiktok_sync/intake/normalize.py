@@ -24,10 +24,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from hashlib import sha256
 
 from .. import reasons
 from .phones import CACHE_SIZE, PhoneRules, looks_hashed
+
+try:  # CPython's own SHA-256 (3.12+ `_sha2`, 3.11 `_sha256`): the same digest, and for values this short
+    from _sha2 import sha256  # ~10-20% faster than OpenSSL 3's, whose per-hash set-up and copy dominate
+except ImportError:  # pragma: no cover - depends on the interpreter
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 EMPTY_MARKERS = frozenset({"", "N/A", "n/a", "NULL", "null", "Null", "None", "NONE", "none"})
 
