@@ -361,9 +361,8 @@ class PhoneRules:
     def _with_extension(self, s: str) -> str | None:
         """`s` ending in an extension as most files write it (` ext. 12`, ` x12`, `#12`): the number
         before it (phonenumbers drops the extension from E.164)."""
-        i = end = len(s)
-        while i > 0 and s[i - 1].isdigit():
-            i -= 1
+        end = len(s)
+        i = len(s.rstrip("0123456789"))  # ASCII digits only: a number with other digits goes to the rules
         if not 1 <= end - i <= 6:
             return None
         if i > 0 and s[i - 1] in " \t":
