@@ -24,9 +24,11 @@ Speed: `phonenumbers.parse` costs ~20 µs and `is_valid_number` 30-100 µs, agai
 rest of a row. The fast path reads clean North American numbers and numbers already in
 international form (`+44 20 7946 0958`, `+44 (0)20 …`, `0044 …`, `011 44 …` in North America,
 LiveRamp's `442079460958`, common extensions) from phonenumbers' own metadata (country codes, national prefixes, possible
-lengths, validity patterns), compiled once per country code; every other shape, and every
-reject, goes to the rules above behind an LRU cache. `tests/unit/core/test_phones_differential.py`
-checks fast == rules over generated numbers in many regions and formats.
+lengths, validity patterns), compiled once per country code; `fast_reject` gives the rules'
+detail for the commonest reject (plain digits too long for North America that are no valid
+`+digits` number either); every other shape, and every other reject, goes to the rules above
+behind an LRU cache. `tests/unit/core/test_phones_differential.py` checks fast == rules and
+fast_reject == rules over generated numbers in many regions and formats.
 """
 
 from __future__ import annotations
