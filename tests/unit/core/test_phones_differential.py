@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 
 import pytest
 
 from tiktok_sync.intake.normalize import EMPTY_MARKERS, InvalidValue, phone_normalizer
 from tiktok_sync.intake.phones import PhoneRules, compact_phone
-from tiktok_sync_local.phone_cases import DEFAULT_REGIONS, phone_cases
+from tiktok_sync_local.phone_cases import DEFAULT_REGIONS, _examples, _vary, phone_cases
 
 COUNT = int(os.environ.get("TIKTOK_SYNC_PHONE_DIFF", "200000"))
 RULES = {region: PhoneRules(region) for region in set(DEFAULT_REGIONS)}
@@ -79,3 +80,51 @@ def test_the_normalizer_equals_the_rules():
             with pytest.raises(InvalidValue) as err:
                 fn(cell)
             assert err.value.detail == expected
+
+
+_NANP_REGIONS = ("US", "CA", "JM", "AG", "PR", "BS", "DO")
+
+
+def _plain_digits(rng: random.Random) -> str:
+    """Digits only, as LiveRamp writes numbers: an example number's `cc + nsn` varied (often no
+    longer valid), or random digits of 9 to 19 (either side of the fast reject's 11 to 17)."""
+    if rng.random() < 0.7:
+        _, cc, nsn = rng.choice(_examples())
+        return str(cc) + _vary(rng, nsn)
+    return "".join(rng.choice("0123456789") for _ in range(rng.randint(9, 19)))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fast_reject_equals_the_rules(seed):
+    """`fast_reject` says what the rules say for plain digits (its detail, word for word), and
+    the normalizer built on it rejects or hashes them as the rules do."""
+    rng = random.Random(seed)
+    normalizers = {region: phone_normalizer(region) for region in {*DEFAULT_REGIONS, *_NANP_REGIONS}}
+    decided = 0
+    for _ in range(COUNT // 20):
+        region = rng.choice(_NANP_REGIONS if rng.random() < 0.5 else DEFAULT_REGIONS)  # it acts in North America
+        cell = _plain_digits(rng)
+        rules = normalizers[region].rules
+        expected = rules.reference(cell)
+        got = rules.fast_reject(cell, compact_phone(cell))
+        if got is not None:
+            decided += 1
+            assert got == expected, (region, cell)
+        if expected.startswith("+"):
+            assert normalizers[region](cell) == hashlib.sha256(expected.encode()).hexdigest(), (region, cell)
+        else:
+            with pytest.raises(InvalidValue) as err:
+                normalizers[region](cell)
+            assert err.value.detail == expected, (region, cell)
+    assert decided > COUNT // 20 // 20  # the check means something: many cells were rejected fast
+
+
+@pytest.mark.parametrize("region,cell", [
+    ("US", "447012345678"), ("US", "33023455806"), ("CA", "4915100000000"), ("JM", "99999999999"),
+    ("US", "12345678901"), ("US", "012345678901"), ("US", "447 012 345678"), ("GB", "447012345678"),
+    ("US", "123456789012345678"), ("AG", "2684601234567"), ("US", "22222222222"),
+])
+def test_fast_reject_on_known_shapes(region, cell):
+    rules = RULES.get(region) or RULES.setdefault(region, PhoneRules(region))
+    got = rules.fast_reject(cell, compact_phone(cell))
+    assert got is None or got == rules.reference(cell)

@@ -210,3 +210,21 @@ def test_the_audience_placer_is_partition_of_home_id_and_audience_line(bits):
     place = audience_placer(bits)
     for ref, record in enumerate(records):
         assert place(ref, record) == (keys.of_hash(home_hash(record), bits), audience_line(ref, record))
+
+
+@pytest.mark.parametrize("bits", [0, 1, 3, 4, 5, 6, 8, 9, 12, 13, 16, 17, 19, 32])
+def test_the_placers_prefix_partitions_are_of_hash(bits):
+    """The placer reads a partition from the first hex digits (remembered per prefix): the same
+    partition as `keys.of_hash` for every count, any digest (upper case too)."""
+    import hashlib
+    import random
+
+    from tiktok_sync.partitions.parts import audience_placer
+
+    rng = random.Random(bits)
+    place = audience_placer(bits)
+    digests = [hashlib.sha256(str(rng.random()).encode()).hexdigest() for _ in range(2000)]
+    digests += ["0" * 64, "f" * 64, "F" * 64, "8" + "0" * 63, "7" + "f" * 63]
+    for h in digests:
+        assert place(1, [h, None])[0] == keys.of_hash(h, bits), h
+        assert place(1, [None, h])[0] == keys.of_hash(h, bits), h

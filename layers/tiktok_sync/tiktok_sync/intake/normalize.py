@@ -24,10 +24,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from hashlib import sha256
 
 from .. import reasons
 from .phones import CACHE_SIZE, PhoneRules, looks_hashed
+
+try:  # CPython's own SHA-256 (3.12+ `_sha2`, 3.11 `_sha256`): the same digest, and for values this short
+    from _sha2 import sha256  # ~10-20% faster than OpenSSL 3's, whose per-hash set-up and copy dominate
+except ImportError:  # pragma: no cover - depends on the interpreter
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 EMPTY_MARKERS = frozenset({"", "N/A", "n/a", "NULL", "null", "Null", "None", "NONE", "none"})
 
@@ -234,6 +241,7 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
     fast = rules.fast
     international = rules.international_e164
     slow = rules.cached_reference(cache_size)
+    reject = rules.fast_reject
     cut = 1 if digits_only else 0
     nanp = rules.nanp
     us_known = rules.nanp_known
@@ -242,7 +250,8 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
     def normalize_phone(raw: str) -> str | None:
         s = raw.strip()
         n = len(s)
-        t = s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
+        # compact_phone(s): a cell of digits only (a third of them) needs none of the five replaces
+        t = s if s.isdigit() else s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
         # The commonest shapes inline: the same answers as `fast`, without the calls. None of them
         # can be an empty marker or a 64-hex hash, which are looked at after.
         e164 = None
@@ -273,7 +282,7 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
                 return hashed
             e164 = fast(s, t)
             if e164 is None:
-                e164 = slow(s)
+                e164 = reject(s, t) or slow(s)
                 if e164[0] != "+":
                     raise InvalidValue(reasons.INVALID_PHONE, e164)
         return sha256(e164[cut:].encode()).hexdigest()

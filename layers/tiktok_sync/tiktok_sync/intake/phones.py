@@ -24,9 +24,11 @@ Speed: `phonenumbers.parse` costs ~20 µs and `is_valid_number` 30-100 µs, agai
 rest of a row. The fast path reads clean North American numbers and numbers already in
 international form (`+44 20 7946 0958`, `+44 (0)20 …`, `0044 …`, `011 44 …` in North America,
 LiveRamp's `442079460958`, common extensions) from phonenumbers' own metadata (country codes, national prefixes, possible
-lengths, validity patterns), compiled once per country code; every other shape, and every
-reject, goes to the rules above behind an LRU cache. `tests/unit/core/test_phones_differential.py`
-checks fast == rules over generated numbers in many regions and formats.
+lengths, validity patterns), compiled once per country code; `fast_reject` gives the rules'
+detail for the commonest reject (plain digits too long for North America that are no valid
+`+digits` number either); every other shape, and every other reject, goes to the rules above
+behind an LRU cache. `tests/unit/core/test_phones_differential.py` checks fast == rules and
+fast_reject == rules over generated numbers in many regions and formats.
 """
 
 from __future__ import annotations
@@ -231,6 +233,7 @@ class PhoneRules:
             self.nanp_known = rx.fullmatch if rx is not None else us.known
         else:
             self.nanp_known = us.known
+        self._too_long_here = self._impossible(self.country_code)  # fast_reject's detail
 
     # `reference` returns the E.164 text ("+…") or, for a rejected number, the reject detail.
 
@@ -275,18 +278,44 @@ class PhoneRules:
             return number
         cc = number.country_code
         if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
-            meta = _main_metadata(cc)
-            lengths = [n for n in meta.general_desc.possible_length
-                       if n not in (meta.general_desc.possible_length_local_only or ())]
-            where = (f"region {self.region} (" if cc == self.country_code
-                     else f"+{cc} numbers ({phonenumbers.region_code_for_country_code(cc)}: ")
-            return f"not a possible phone number for {where}{_lengths_text(lengths)} digits after the country code expected)"
+            return self._impossible(cc)
         nsn = phonenumbers.national_significant_number(number)
         if cc == 1 and nsn[0] in "01":
             return "not a possible North American number (area codes never start with 0 or 1)"
         if len(set(nsn)) == 1:
             return "a placeholder number (every digit the same)"
         return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+    def _impossible(self, cc: int) -> str:
+        """The detail of a number of country code `cc` whose length is not possible there."""
+        meta = _main_metadata(cc)
+        lengths = [n for n in meta.general_desc.possible_length
+                   if n not in (meta.general_desc.possible_length_local_only or ())]
+        where = (f"region {self.region} (" if cc == self.country_code
+                 else f"+{cc} numbers ({phonenumbers.region_code_for_country_code(cc)}: ")
+        return f"not a possible phone number for {where}{_lengths_text(lengths)} digits after the country code expected)"
+
+    def fast_reject(self, s: str, t: str) -> str | None:
+        """The reject detail `reference(s)` gives for plain digits too long for North America that
+        are not a valid `+digits` number either (`447012345678` with a 0 after the 7, say), or None
+        when the rules must decide. These are most of a file's rejected numbers, and the rules
+        parse each twice with phonenumbers (~100 µs) to say so.
+
+        Exact for a North American default region: digits only (no punctuation), 11 to 17 of them
+        (phonenumbers' longest national number), the first neither 0 (rules 1 and 2) nor 1 (the
+        country code): parse() keeps them all as the national number of +1 (no national prefix of
+        a North American region matches), which is too long (rule 5: not possible); rule 4 then
+        reads them as `+digits`, and `international` says how phonenumbers reads that.
+        """
+        n = len(t)
+        if not self.nanp or not 11 <= n <= _MAX_NSN or t[0] in "01" or s != t or not t.isdigit() or not t.isascii():
+            return None
+        if t == t[0] * n:
+            return None  # the placeholder rule's detail
+        alt = international(t)
+        if alt is None or (alt[0].valid(alt[1]) and accepted(*alt)):
+            return None
+        return self._too_long_here
 
     # The fast path: the E.164 text, or None when the rules must decide (never a reject).
 
@@ -334,9 +363,8 @@ class PhoneRules:
     def _with_extension(self, s: str) -> str | None:
         """`s` ending in an extension as most files write it (` ext. 12`, ` x12`, `#12`): the number
         before it (phonenumbers drops the extension from E.164)."""
-        i = end = len(s)
-        while i > 0 and s[i - 1].isdigit():
-            i -= 1
+        end = len(s)
+        i = len(s.rstrip("0123456789"))  # ASCII digits only: a number with other digits goes to the rules
         if not 1 <= end - i <= 6:
             return None
         if i > 0 and s[i - 1] in " \t":

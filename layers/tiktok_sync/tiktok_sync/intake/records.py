@@ -133,21 +133,20 @@ class _Identifiers:
         width, dropped, missing = self.width, self.dropped, self.missing_detail
 
         def pair_row(cells: list[str]) -> list:
-            out: list = [None] * width
-            e0 = e1 = None
+            h0 = h1 = e0 = e1 = None
             cell = cells[p0]
             if cell:
                 try:
-                    out[s0] = n0(cell)
+                    h0 = n0(cell)
                 except InvalidValue as exc:
                     e0 = exc
             cell = cells[p1]
             if cell:
                 try:
-                    out[s1] = n1(cell)
+                    h1 = n1(cell)
                 except InvalidValue as exc:
                     e1 = exc
-            if out[s0] is None and out[s1] is None:
+            if h0 is None and h1 is None:
                 if e0 is not None:
                     raise RowRejected(e0.reason, c0, e0.detail)
                 if e1 is not None:
@@ -157,6 +156,11 @@ class _Identifiers:
                 dropped[e0.reason] += 1
             if e1 is not None:
                 dropped[e1.reason] += 1
+            if width == 2:  # the two identifiers are the record (slots 0 and 1)
+                return [h0, h1]
+            out: list = [None] * width
+            out[s0] = h0
+            out[s1] = h1
             return out
 
         return pair_row

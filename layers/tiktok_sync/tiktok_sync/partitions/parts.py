@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,22 +83,41 @@ def audience_line(ref: int, record: list) -> str:
     return "[" + ",".join(out) + "]"
 
 
+class _PrefixPartitions(dict):
+    """Partition of a hex digest by its first `digits` hex digits (`keys.of_hash`'s top `bits` bits),
+    remembered per prefix: a dict lookup costs half of `int(h[:8], 16) >> shift` once per row.
+    At most 16**4 prefixes are kept (MAX_BITS); a wider count is computed every time."""
+
+    def __init__(self, bits: int) -> None:
+        super().__init__()
+        self.digits = -(-bits // 4)
+        self.drop = 4 * self.digits - bits  # the prefix's low bits below the top `bits`
+        self.keep = bits <= keys.MAX_BITS
+
+    def __missing__(self, prefix: str) -> int:
+        partition = int(prefix, 16) >> self.drop if prefix else 0
+        if self.keep:
+            self[prefix] = partition
+        return partition
+
+
 def audience_placer(bits: int) -> Callable[[int, list], tuple[int, str]]:
     """`(keys.of_hash(home_hash(record), bits), audience_line(ref, record))` in one call: this runs
     once per audience row in the split. A row of two single identifiers (EMAIL and PHONE, the
     commonest layout) is written without a loop."""
-    shift = 32 - bits
+    partition_of = _PrefixPartitions(bits)
+    digits = partition_of.digits
 
     def place(ref: int, record: list) -> tuple[int, str]:
         if len(record) == 2:
             a, b = record
             if type(a) is str:
                 if type(b) is str:
-                    return (int(a[:8], 16) >> shift if bits else 0), f'[{ref},"{a}","{b}"]'
+                    return partition_of[a[:digits]], f'[{ref},"{a}","{b}"]'
                 if b is None:
-                    return (int(a[:8], 16) >> shift if bits else 0), f'[{ref},"{a}",null]'
+                    return partition_of[a[:digits]], f'[{ref},"{a}",null]'
             elif a is None and type(b) is str:
-                return (int(b[:8], 16) >> shift if bits else 0), f'[{ref},null,"{b}"]'
+                return partition_of[b[:digits]], f'[{ref},null,"{b}"]'
         return keys.of_hash(home_hash(record), bits), audience_line(ref, record)
 
     return place
@@ -257,20 +277,27 @@ class PieceWriter:
 
     def __init__(self, bucket: str, key: str, *, buffer_bytes: int = BUFFER_BYTES) -> None:
         self.bucket, self.key, self.buffer_bytes = bucket, key, buffer_bytes
-        self._buf: dict[int, list[str]] = {}
-        self._buffered = 0
+        self._buf: defaultdict[int, list[str]] = defaultdict(list)
         self._spool = tempfile.TemporaryFile()
         self._offset = 0
         self.parts = PieceParts(key=None)
+        self.add = self._adder()
 
-    def add(self, partition: int, line: str) -> None:
-        lines = self._buf.get(partition)
-        if lines is None:
-            lines = self._buf[partition] = []
-        lines.append(line)
-        self._buffered += len(line) + 1
-        if self._buffered >= self.buffer_bytes:
-            self._flush()
+    def _adder(self) -> Callable[[int, str], None]:
+        """`add(partition, line)`, once per row: a closure (its byte count a local of it, not an
+        attribute) costs less per call than a method."""
+        buf, limit, flush = self._buf, self.buffer_bytes, self._flush
+        buffered = 0
+
+        def add(partition: int, line: str) -> None:
+            nonlocal buffered
+            buf[partition].append(line)
+            buffered += len(line) + 1
+            if buffered >= limit:
+                flush()
+                buffered = 0
+
+        return add
 
     def _flush(self) -> None:
         for partition in sorted(self._buf):
@@ -281,7 +308,6 @@ class PieceWriter:
             self._offset += len(data)
             self.parts.rows += len(lines)
         self._buf.clear()
-        self._buffered = 0
 
     def close(self) -> PieceParts:
         try:
