@@ -11,9 +11,9 @@ the window because arrivals jitter. So:
 * **Slots.** A pacer hands out slots: the moments at which one request may leave. Consecutive
   slots are `1 / (margin · qps · factor)` apart whoever asks, so the whole app sends at most
   `margin · qps` requests a second and every sender can use the whole budget when the others
-  are idle. The schedule is one number, `next` (the earliest free slot): reserving takes
-  `max(next, now)` and moves `next` one interval on; the caller then sleeps until its slot.
-  `margin` (default 0.97) leaves ~30 ms in every second for arrival jitter.
+  are idle. The schedule is one number, `next` (the earliest free slot): reserving takes `next`
+  (or now, after a long lull) and moves `next` one interval on; the caller then sleeps until its
+  slot. `margin` (default 0.97) leaves ~30 ms in every second for arrival jitter.
 * **AIMD.** A throttle (40100, HTTP 429) that follows another within 5 s, whichever senders
   were throttled, cuts `factor` ×0.9 (at most once a second; never below 0.25); it grows back by
   0.05 a second. A lone throttle (arrival jitter) costs only its resend; throttles that persist
@@ -23,10 +23,10 @@ the window because arrivals jitter. So:
   than the slack (`window` intervals − 1 s − the arrival guard: a busy CPU, a GC pause, a slow
   store) records when it was let go (`take()` gives the turn; `left(turn)` writes the record once
   the request is out, so the write does not delay the request it times), and the request `window`
-  after it waits until a second (plus the guard) after that send. Only that request waits; the schedule itself does not move,
-  so the time a late sender lost is made up by the requests after it (the capacity is not lost,
-  as it was when a late sender moved the whole schedule on). The wait can carry on to the
-  request `window` further, each time shorter by the slack, and dies out.
+  after it waits until a second (plus the guard) after that send. Only that request waits; the
+  schedule itself does not move, so the time a late sender lost is made up by the requests after
+  it (it was lost for good when a late sender moved the whole schedule on). The wait can carry on
+  to the request `window` further, each time shorter by the slack, and dies out.
 * **Catching up.** When every sender is busy elsewhere for a moment (all of them between two
   partitions: they go in step, since they share the slots), nobody reserves and the schedule falls
   behind the clock. After a lull of at most `catch_up` seconds (default 0.5) the schedule is not
@@ -44,8 +44,9 @@ Two stores for the schedule, one algorithm:
   `next` in attribute `nxt`, the requests' count in `n`), updated atomically (`ADD nxt :interval,
   n :one`), so separate Lambdas (and the emulation's functions on moto) share it. A late send is
   one more update (`SET l<n mod window> = "<n> <time>"`), read back by the request `window`
-  after it in the item its reservation returns. Above 100 QPS the schedule is split over several items (`sk = "<family>#<n>"`),
-  each with its share, to stay far below DynamoDB's per-item write rate.
+  after it in the item its reservation returns. Above 100 QPS the schedule is split over several
+  items (`sk = "<family>#<n>"`), each with its share, to stay far below DynamoDB's per-item write
+  rate.
 * `MemoryPacer` — the same schedule in one process (unit tests, a client without a table).
 
     pacer = pacer_for(table, app_key, qps, MARKETING)     # table None: in-memory, per process
