@@ -65,3 +65,13 @@ def write(kind: str, digest: str, suffix: str, data: bytes) -> None:
             old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def package_version(name: str) -> str:
+    """An installed distribution's version, part of a cache file's name ("unknown" when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -192,13 +192,10 @@ _PROGRAM_FORMAT = 1
 def _definition_digest(definition: str) -> str:
     import hashlib
     import sys
-    from importlib import metadata
 
-    try:
-        moto_version = metadata.version("moto")
-    except metadata.PackageNotFoundError:
-        moto_version = "unknown"
-    text = f"{_PROGRAM_FORMAT}\n{moto_version}\n{sys.version}\n{definition}"
+    from . import cache
+
+    text = f"{_PROGRAM_FORMAT}\n{cache.package_version('moto')}\n{sys.version}\n{definition}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

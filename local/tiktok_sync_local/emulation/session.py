@@ -325,20 +325,23 @@ class LocalAws:
         environment values; only what the event and result held."""
         return self._dispatcher.invocations if self._dispatcher else []
 
+    def _bucket_store(self, bucket: str) -> tuple[Any, Any]:
+        """(moto's S3 backend, the bucket's key store) of the emulated S3."""
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[self.account_id]["aws"]
+        return backend, backend.get_bucket(bucket).keys
+
     def stored_objects(self, bucket: str, prefix: str = "") -> Any:
         """(key, bytes, tags) of every object under `prefix` (its current version; deleted keys are
         skipped), in key order, read from the emulated S3's store: what list_objects_v2, get_object
         and get_object_tagging answer, without a request each (saving a state directory)."""
-        from moto.s3.models import FakeKey, s3_backends
+        from moto.s3.models import FakeKey
 
-        backend = s3_backends[self.account_id]["aws"]
-        store = backend.get_bucket(bucket).keys
-        for name in sorted(k for k in list(store.keys()) if k.startswith(prefix)):
-            try:
-                key = store[name]
-            except KeyError:
-                continue
-            if isinstance(key, FakeKey):
+        backend, store = self._bucket_store(bucket)
+        for name in self.stored_keys(bucket, prefix):
+            key = store.get(name)
+            if isinstance(key, FakeKey):  # not deleted meanwhile
                 tags = backend.get_object_tagging(key)
                 yield name, key.value, next(iter(tags.values()), [])
 
@@ -358,18 +361,18 @@ class LocalAws:
     def stored_keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Keys of the objects under `prefix` (current versions; deleted keys are skipped), in key
         order, from the emulated S3's store: what list_objects_v2 answers, without a request."""
-        from moto.s3.models import FakeKey, s3_backends
+        from moto.s3.models import FakeKey
 
-        store = s3_backends[self.account_id]["aws"].get_bucket(bucket).keys
+        store = self._bucket_store(bucket)[1]
         return sorted(name for name in list(store.keys())
                       if name.startswith(prefix) and isinstance(store.get(name), FakeKey))
 
     def stored_object(self, bucket: str, key: str) -> bytes | None:
         """The current version's bytes of one object (None: none, or a delete marker), from the
         emulated S3's store: what get_object answers, without a request."""
-        from moto.s3.models import FakeKey, s3_backends
+        from moto.s3.models import FakeKey
 
-        found = s3_backends[self.account_id]["aws"].get_bucket(bucket).keys.get(key)
+        found = self._bucket_store(bucket)[1].get(key)
         return found.value if isinstance(found, FakeKey) else None
 
     # --- using it ---------------------------------------------------------------------------------

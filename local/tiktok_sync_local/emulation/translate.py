@@ -74,7 +74,7 @@ def translate(body: dict, base_dir: Path, parameter_values: dict[str, Any]) -> d
     packaged = _package(body, base_dir)  # names a missing folder first, cached or not
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
     # What the transform sees (the folders are relative markers by now), and what it depends on.
-    key = hashlib.sha256(json.dumps([packaged, parameter_values, region, _translator_version(), _CACHE_FORMAT],
+    key = hashlib.sha256(json.dumps([packaged, parameter_values, region, cache.package_version("aws-sam-translator"), _CACHE_FORMAT],
                                     sort_keys=True, default=str).encode()).hexdigest()
     with _cache_lock:
         if key in _cache:
@@ -103,15 +103,6 @@ def _transform(packaged: dict, parameter_values: dict[str, Any]) -> dict:
 
 
 _CACHE_FORMAT = 1
-
-
-def _translator_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("aws-sam-translator")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _read_cached(key: str) -> dict | None:

@@ -27,6 +27,7 @@ import json
 import os
 
 import pytest
+from test_pipe_support import FakeS3
 
 from tiktok_sync import aws
 from tiktok_sync.config import event_sources
@@ -63,18 +64,6 @@ DIGESTS = {  # recorded by the code of 4b47d39 (JSON part lines)
     "2:app": {"records": "20eecb3b688c57cbd780733c978ad91a", "rows": "852ce6f1acfad15b3888e836051bb4f6",
               "bodies": "5f00fe7d3241d2a9a07b668f6038b423"},
 }
-
-
-class FakeS3:
-    def __init__(self):
-        self.objects: dict[str, bytes] = {}
-
-    def upload_fileobj(self, fh, bucket, key, ExtraArgs=None):
-        self.objects[key] = fh.read()
-
-    def get_object(self, Bucket, Key, Range=None):
-        start, end = map(int, Range.removeprefix("bytes=").split("-"))
-        return {"Body": io.BytesIO(self.objects[Key][start:end + 1])}
 
 
 def _dumps(value) -> str:

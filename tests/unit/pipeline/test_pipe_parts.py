@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_pipe_support import FakeS3
 
 from tiktok_sync import aws
 from tiktok_sync.intake.event_rows import event_key, event_row
@@ -64,23 +64,6 @@ def test_row_refs_round_trip(file_index, line):
 def test_home_hash_is_the_first_identifier():
     assert home_hash([None, "b" * 64, "c" * 64]) == "b" * 64
     assert home_hash([["a" * 64, "d" * 64], None]) == "a" * 64
-
-
-class FakeS3:
-    def __init__(self):
-        self.objects: dict[str, bytes] = {}
-
-    def upload_fileobj(self, fh, bucket, key, ExtraArgs=None):
-        self.objects[key] = fh.read()
-
-    def get_object(self, Bucket, Key, Range=None):
-        data = self.objects[Key]
-        if Range:
-            start, end = map(int, Range.removeprefix("bytes=").split("-"))
-            data = data[start:end + 1]
-        body = io.BytesIO(data)
-        body.iter_lines = lambda: iter(data.splitlines())
-        return {"Body": body}
 
 
 def test_piece_parts_read_back_by_partition(monkeypatch):
