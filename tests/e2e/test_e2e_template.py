@@ -3,6 +3,7 @@ path, log retention and the deploy -> delete -> deploy cycle (research/reliabili
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -84,6 +85,34 @@ def test_a_trigger_that_fails_three_times_lands_in_the_trigger_failures_queue(ma
         AlarmNames=[pipe.aws.resources["TriggerFailuresAlarm"]])["MetricAlarms"][0]
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": queue.rsplit("/", 1)[-1]}]
     assert alarm["AlarmActions"] == [pipe.aws.outputs["NotificationsTopicArn"]]
+
+
+# The functions that call TikTok (each builds its clients on the shared pacer in the ledger table).
+TIKTOK_CALLERS = ["PrepareFunction", "SendAudienceFunction", "SendEventsFunction", "ReportFunction"]
+
+
+@pytest.mark.parametrize("function", TIKTOK_CALLERS)
+def test_every_function_that_calls_tiktok_may_use_the_shared_pacer(make_pipeline, sim, function):
+    # The pacer's every call under the function's own role: reserve (UpdateItem), read the record of
+    # a late send a window earlier (GetItem: SendEvents lacked it, a denial only dense sends reach),
+    # record a late send, cut the pace after throttles. A denial raises ConfigError in the pacer.
+    from tiktok_sync.tiktok.pacer import EVENTS, MARKETING, DynamoPacer
+
+    pipe = make_pipeline(CFG)
+    spec = pipe.aws.functions[function]
+    assert spec.environment["LEDGER_TABLE"] == pipe.aws.outputs["LedgerTableName"]
+    ddb = pipe.aws.client_as(spec.role_arn, function, "dynamodb")
+    for family in (MARKETING, EVENTS):
+        # A clock that stands still: each reservation lies further ahead, so the later ones read the
+        # schedule's record of the request a window earlier at wake.
+        pacer = DynamoPacer(spec.environment["LEDGER_TABLE"], "7300000000000000001", 2.0, family,
+                            clock=lambda: 1_800_000_000.0, sleep=lambda s: None, dynamodb=ddb)
+        turns = [pacer.take() for _ in range(4)]
+        pacer.left(dataclasses.replace(turns[-1], late=True))
+        pacer.throttled()
+        pacer.throttled(retry_after=1.0)
+    assert pipe.aws.iam.denials == []
+    assert pipe.aws.iam.checked[function] >= 8
 
 
 def test_logs_are_kept_for_the_retention_parameter_and_the_state_machine_logs_errors(make_pipeline, sim):

@@ -472,7 +472,8 @@ class DynamoPacer(Pacer):
         if code in ("ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException"):
             raise ConfigError(
                 f"the TikTok pacer cannot use DynamoDB table {self.table!r} ({code})",
-                action="Check LEDGER_TABLE and allow the function dynamodb:UpdateItem on the ledger table.",
+                action="Check LEDGER_TABLE and allow the function dynamodb:UpdateItem and dynamodb:GetItem "
+                       "on the ledger table.",
             )
         if self._fallback is None:
             log.warning("TikTok pacer: DynamoDB answered %s; pacing in this process for now", code)
