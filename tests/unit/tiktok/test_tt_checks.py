@@ -138,3 +138,70 @@ def test_an_event_set_is_looked_up_under_each_candidate_advertiser():
     with pytest.raises(ConfigError) as info:
         checks.check_event_source(make_client(FakeTikTok(handler)), "offline", "7399999999999999999", [A3, A1])
     assert f"advertisers {A3}, {A1}" in info.value.message
+
+
+# --- checks that passed lately are remembered (runs that start together ask TikTok once) ------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_passed_check_is_remembered_for_a_minute_for_the_same_token():
+    clock = Clock()
+    recent = checks.Recent(60.0, clock=clock)
+    fake = FakeTikTok(lambda call: ok({"core_user_id": "42"}))
+    client = make_client(fake)
+    first = recent.checked(client, ("token",), lambda: checks.check_token(client))
+    clock.now += 30
+    again = recent.checked(client, ("token",), lambda: checks.check_token(client))
+    assert len(fake.calls) == 1
+    assert first.detail == "the token works" and again.detail == "the token works (checked 30 s ago)"
+    assert again.ok and again.id == "42"
+    other = make_client(fake, "another-token")  # another token is checked on its own
+    recent.checked(other, ("token",), lambda: checks.check_token(other))
+    clock.now += 31  # a minute on: asked again
+    recent.checked(client, ("token",), lambda: checks.check_token(client))
+    assert len(fake.calls) == 3
+
+
+def test_a_failed_check_is_not_remembered():
+    recent = checks.Recent(60.0, clock=Clock())
+    fake = FakeTikTok().queue(fail(40105, "Access token is invalid"), ok({"core_user_id": "42"}))
+    client = make_client(fake)
+    with pytest.raises(InvalidCredentialsError):
+        recent.checked(client, ("token",), lambda: checks.check_token(client))
+    assert recent.checked(client, ("token",), lambda: checks.check_token(client)).ok  # fixed: seen at once
+    assert len(fake.calls) == 2
+
+
+def test_threads_checking_the_same_at_once_ask_once():
+    import threading
+
+    recent = checks.Recent(60.0)
+    asked, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_check():
+        calls.append(1)
+        asked.set()
+        release.wait(5)
+        return checks.Check("advertiser", A1, checks.OK, "Brand 1")
+
+    client = make_client(FakeTikTok())
+    results = []
+    first = threading.Thread(target=lambda: results.append(recent.checked(client, ("advertisers", (A1,)), slow_check)))
+    first.start()
+    asked.wait(5)
+    waiters = [threading.Thread(target=lambda: results.append(recent.checked(client, ("advertisers", (A1,)), slow_check)))
+               for _ in range(3)]
+    for t in waiters:
+        t.start()
+    release.set()
+    for t in [first, *waiters]:
+        t.join(5)
+    assert len(calls) == 1 and len(results) == 4 and all(r.ok and r.id == A1 for r in results)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities import parameters
 from .. import aws
 from ..config.destinations import Destination
 from ..environment import Environment
-from ..tiktok import pacer
+from ..tiktok import checks, pacer
 from ..tiktok.client import TikTokClient
 from ..tiktok.credentials import CredentialsProvider
 from ..tiktok.settings import ClientSettings
@@ -54,4 +54,5 @@ def reset() -> None:
     _providers.clear()
     parameters.clear_caches()
     pacer.reset_registry()
+    checks.recent.clear()
     aws.reset()

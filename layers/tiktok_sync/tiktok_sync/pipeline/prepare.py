@@ -34,7 +34,7 @@ from ..environment import Environment
 from ..errors import AudienceLockedError, AudienceNotFoundError, ConfigError
 from ..state import runs, snapshots
 from ..tiktok.audiences import ensure_audience, get_audiences, truncate_audience_name
-from ..tiktok.checks import Check, check_advertisers, check_event_source, check_token
+from ..tiktok.checks import Check, check_advertisers, check_event_source, check_token, recent
 from .clients import provider
 
 logger = Logger(service="tiktok-sync", child=True)
@@ -59,15 +59,18 @@ def check(event: dict, env: Environment, *, client_factory: Callable[[Destinatio
     out: dict[str, Any] = {"destination": dest.name, "checks": [], "warnings": [], "finished_at": 0.0}
     done: list[Check] = []
     try:
-        done.append(check_token(client))
+        # each passed check is remembered a minute for the token (runs that start together ask once)
+        done.append(recent.checked(client, ("token",), lambda: check_token(client)))
         if dest.type == "audience":
-            done.extend(check_advertisers(client, dest.advertiser_ids))
+            ids = tuple(dest.advertiser_ids)
+            done.extend(recent.checked(client, ("advertisers", ids), lambda: check_advertisers(client, ids)))
         else:
             source, source_id = rules_for(dest).event_source, dest.source_id  # order_status: no source
             if source and source_id:
                 # the destination's advertisers, else those the token was authorized for
-                candidates = list(dest.advertiser_ids) or list(provider(dest.credentials).get().advertiser_ids)
-                done.append(check_event_source(client, source, source_id, candidates))
+                candidates = tuple(dest.advertiser_ids) or tuple(provider(dest.credentials).get().advertiser_ids)
+                done.append(recent.checked(client, ("event_source", source, source_id, candidates),
+                                           lambda: check_event_source(client, source, source_id, candidates)))
     finally:
         runs.add_api_counts(env.ledger_table, execution, client.stats.to_dict())
     out["checks"] = [c.to_dict() for c in done]

@@ -10,12 +10,21 @@ under), or the host answers "not found" (HTTP 404, code 40400: a sandbox or prox
 What is not checked: the user's role on an advertiser (Admin or Operator can write, Analyst
 cannot). No documented endpoint returns it; a missing write role shows at the first write as
 `MissingPermissionError` ("You must be an admin or operator…") with the grant-access action.
+
+`Recent` remembers checks that passed for a minute, by token (its digest) and what was checked:
+runs that start together (a multi-destination drop, a schedule firing several destinations) or
+one after another in a warm Lambda ask TikTok once, not once each — every question is a paced
+request of the app's QPS. A check that failed is never remembered: a fix shows at the next run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import TypeVar
 
 from ..errors import (
     AdvertiserNotFoundError,
@@ -58,6 +67,64 @@ class Check:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+T = TypeVar("T", Check, list[Check])
+REMEMBER_SECONDS = 60.0
+
+
+class Recent:
+    """Checks that passed in the last `seconds`, shared by the threads of this process. While one
+    thread asks TikTok, the others asking the same wait for its answer instead of asking too."""
+
+    def __init__(self, seconds: float = REMEMBER_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._passed: dict[tuple, tuple[float, Check | list[Check]]] = {}
+        self._asking: dict[tuple, threading.Event] = {}
+
+    def checked(self, client: TikTokClient, what: tuple, check: Callable[[], T]) -> T:
+        """`check()`'s result, or the same check's that passed lately for this client's token (its
+        details then say how long ago). `what` names the check and its ids."""
+        key = (client.base_url, _digest(client.current_token()), *what)
+        while True:
+            with self._lock:
+                found = self._passed.get(key)
+                if found is not None and self.clock() - found[0] < self.seconds:
+                    return _remembered(found[1], self.clock() - found[0])
+                asking = self._asking.get(key)
+                if asking is None:
+                    asking = self._asking[key] = threading.Event()
+                    break
+            asking.wait(timeout=60.0)  # then look again: its answer, or ask (it failed)
+        try:
+            result = check()
+            with self._lock:
+                self._passed[key] = (self.clock(), result)
+            return result
+        finally:
+            with self._lock:
+                del self._asking[key]
+            asking.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._passed.clear()
+
+
+def _digest(token: str | None) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def _remembered(result: Check | list[Check], age: float) -> Check | list[Check]:
+    def one(c: Check) -> Check:
+        return replace(c, detail=f"{c.detail} (checked {age:.0f} s ago)" if c.detail else c.detail)
+
+    return [one(c) for c in result] if isinstance(result, list) else one(result)
+
+
+recent = Recent()
 
 
 def route_missing(err: TikTokApiError) -> bool:

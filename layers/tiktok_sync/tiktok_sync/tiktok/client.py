@@ -206,7 +206,8 @@ class TikTokClient:
 
     # --- credentials -----------------------------------------------------------------------------
 
-    def _current_token(self) -> str | None:
+    def current_token(self) -> str | None:
+        """The access token requests carry now (read from the provider's cache)."""
         if self._provider is not None:
             creds = self._provider.get()
             self._token, self._app_id = creds.access_token, creds.app_id
@@ -223,7 +224,7 @@ class TikTokClient:
     def app_key(self) -> str:
         """The pacing key: the app id when the credentials name it, else one shared schedule."""
         if self._provider is not None and self._app_id is None:
-            self._current_token()
+            self.current_token()
         return self._app_id or "default"
 
     def pacer(self, family: str = MARKETING) -> Pacer:
@@ -284,7 +285,7 @@ class TikTokClient:
         while True:
             attempt += 1
             if auth:
-                headers["Access-Token"] = self._current_token() or ""
+                headers["Access-Token"] = self.current_token() or ""
             turn = pacer.take()
             self.stats.add(requests=1, wait_seconds=turn.waited, resent=1 if unknown else 0)
             maybe_applied = True
