@@ -49,6 +49,10 @@
   not seen before is parsed (and rejected) exactly as moto does.
 - `ExecutionEnds`: `describe_execution` polling slept up to its whole interval after a run ended;
   an execution's end now wakes the waiters (`wait(seen, timeout)`), the poll stays the fallback.
+- `Routing`: for every call moto rebuilt the service's URL table (for S3 by re-importing its `urls`
+  module), compiled each URL regex again (past `re`'s cache of 512 once a stack's services are in
+  use) and listed the response class's methods with `inspect`: ~12 % of an emulated call. The
+  tables and method lists are built once; the route taken and what the handler gets are moto's.
 """
 
 from __future__ import annotations
@@ -329,6 +333,103 @@ class BackendLookupPatch:
 
         BackendDict.__getitem__ = self._saved
         self._saved = None
+
+
+class RoutingPatch:
+    """moto's `BotocoreStubber.process_request` with each service's URL table built and compiled
+    once (moto's order: the first service whose pattern matches, then its first URL that matches),
+    and `method_names_from_class` answered once per response class."""
+
+    _AWS = re.compile(r"https?://.+\.amazonaws.com/.*")
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+        self._tables: dict[str, list[tuple[re.Pattern, Callable]]] = {}
+        self._names: dict[type, list[str]] = {}
+
+    def table(self, service: str) -> list[tuple[re.Pattern, Callable]]:
+        """The service's (URL regex, handler) pairs, in moto's order (its backend's `urls`)."""
+        found = self._tables.get(service)
+        if found is None:
+            import moto.backends as backends
+            from moto.core import DEFAULT_ACCOUNT_ID
+            from moto.core.base_backend import BackendDict
+
+            backend_dict = backends.get_backend(service)
+            if isinstance(backend_dict, BackendDict):
+                regions = backend_dict[DEFAULT_ACCOUNT_ID]
+                backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+            else:
+                backend = backend_dict["global"]
+            found = self._tables[service] = [(re.compile(url), handler) for url, handler in backend.urls.items()]
+        return found
+
+    def route(self, clean_url: str) -> tuple[str, re.Pattern | None, Callable | None] | None:
+        """(service, the URL regex, its handler) for a URL without its query; (service, None, None)
+        when the service is passed through; None when no service matches. Raises moto's
+        ServiceNotWhitelisted."""
+        import moto.backend_index as backend_index
+        from moto.core import botocore_stubber
+
+        for service, pattern in backend_index.backend_url_patterns:
+            if not pattern.match(clean_url):
+                continue
+            if botocore_stubber.passthrough_service(service):
+                return service, None, None
+            if not botocore_stubber.service_whitelisted(service):
+                raise botocore_stubber.ServiceNotWhitelisted(service)
+            for url, handler in self.table(service):
+                if url.match(clean_url):
+                    return service, url, handler
+        return None
+
+    def install(self) -> None:
+        from moto.core import botocore_stubber, responses
+        from moto.core.exceptions import HTTPException
+
+        patch = self
+
+        def process_request(stubber: Any, request: Any) -> Any:
+            parsed, _ = botocore_stubber.get_equivalent_url_in_aws_domain(request.url)
+            clean_url = f"{parsed.scheme}://{parsed.netloc}{parsed.path}"
+            if botocore_stubber.passthrough_url(clean_url):
+                return None
+            found = patch.route(clean_url)
+            if found is None:
+                return (404, {}, "Not yet implemented") if patch._AWS.match(clean_url) else None
+            handler = found[2]
+            if handler is None:
+                return None
+            from moto.moto_api import recorder
+
+            normalized = botocore_stubber.normalize_request(request)  # looked up: RequestCycles patches it
+            try:
+                recorder._record_request(normalized)
+                return handler(normalized, normalized.raw_url, normalized.headers)
+            except HTTPException as e:
+                return e.code, e.get_headers(), e.get_body()
+
+        original_names = responses.method_names_from_class
+
+        def method_names_from_class(clazz: Any) -> list[str]:
+            found = patch._names.get(clazz)
+            if found is None:
+                found = patch._names[clazz] = original_names(clazz)
+            return found
+
+        self._saved = (botocore_stubber.BotocoreStubber.__dict__["process_request"], original_names)
+        botocore_stubber.BotocoreStubber.process_request = process_request
+        responses.method_names_from_class = method_names_from_class
+
+    def uninstall(self) -> None:
+        if self._saved is None:
+            return
+        from moto.core import botocore_stubber, responses
+
+        botocore_stubber.BotocoreStubber.process_request, responses.method_names_from_class = self._saved
+        self._saved = None
+        self._tables.clear()
+        self._names.clear()
 
 
 class ExecutionEndsPatch:

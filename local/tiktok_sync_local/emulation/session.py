@@ -45,6 +45,7 @@ from .patches import (
     RequestCyclesPatch,
     RetrySleep,
     RetrySleepPatch,
+    RoutingPatch,
     S3EventsPatch,
     S3MultipartCompletePatch,
     S3RangedReadsPatch,
@@ -119,7 +120,7 @@ class LocalAws:
         self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
-            JsonPathsPatch(), BackendLookupPatch(),
+            JsonPathsPatch(), BackendLookupPatch(), RoutingPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(), RequestCyclesPatch(),
