@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml layers/tiktok_sync/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==25.3"
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# pip compiles the dependencies; the project's own sources are compiled here, once, so a
+	@# command does not compile them again each time it starts (under PYTHONDONTWRITEBYTECODE too).
+	@$(PY) -m compileall -q layers functions local >/dev/null
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv and install the project with its pinned dependencies

@@ -25,6 +25,12 @@ for key, value in {
     os.environ[key] = value
 os.environ.pop("AWS_PROFILE", None)
 
+# The emulation's caches (SAM transform, parsed state machines) of the tests' many templates and
+# parameters in a folder of their own: the user's `make demo` keeps its entries through `make test`.
+if "TIKTOK_SYNC_CACHE_DIR" not in os.environ:
+    _base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ["TIKTOK_SYNC_CACHE_DIR"] = os.path.join(_base, "tiktok-sync", "tests")
+
 
 @pytest.fixture
 def samples() -> pathlib.Path:

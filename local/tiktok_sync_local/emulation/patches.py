@@ -49,6 +49,9 @@
   not seen before is parsed (and rejected) exactly as moto does.
 - `ExecutionEnds`: `describe_execution` polling slept up to its whole interval after a run ended;
   an execution's end now wakes the waiters (`wait(seen, timeout)`), the poll stays the fallback.
+- `ModelLookups`: moto's first error of a service looks up its service model (parsing moto's copy
+  of the model, listing botocore's services with a new Session): cached, but threads that get
+  their first error at once (eight runs starting together) each did all of it. One at a time now.
 - `Routing`: for every call moto rebuilt the service's URL table (for S3 by re-importing its `urls`
   module), compiled each URL regex again (past `re`'s cache of 512 once a stack's services are in
   use) and listed the response class's methods with `inspect`: ~12 % of an emulated call. The
@@ -430,6 +433,37 @@ class RoutingPatch:
         self._saved = None
         self._tables.clear()
         self._names.clear()
+
+
+class ModelLookupsPatch:
+    """moto's cached service-model look-ups (`get_service_model`, `service_name_from_moto_package_name`)
+    made one at a time: the second caller waits for the first's answer instead of computing it too."""
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def install(self) -> None:
+        from moto.core import responses, utils
+
+        lock = threading.RLock()
+
+        def one_at_a_time(function: Callable) -> Callable:
+            def looked_up(*args: Any) -> Any:
+                with lock:
+                    return function(*args)
+
+            return looked_up
+
+        for module, name in ((utils, "get_service_model"), (utils, "service_name_from_moto_package_name"),
+                             (responses, "get_service_model")):
+            original = getattr(module, name)
+            self._saved.append((module, name, original))
+            setattr(module, name, one_at_a_time(original))
+
+    def uninstall(self) -> None:
+        for module, name, original in reversed(self._saved):
+            setattr(module, name, original)
+        self._saved = []
 
 
 class ExecutionEndsPatch:

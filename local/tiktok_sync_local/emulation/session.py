@@ -40,6 +40,7 @@ from .patches import (
     ExecutionNamesPatch,
     InterpreterClientsPatch,
     JsonPathsPatch,
+    ModelLookupsPatch,
     ParsedDefinitionsPatch,
     PerFunctionGlobalsPatch,
     RequestCyclesPatch,
@@ -120,7 +121,7 @@ class LocalAws:
         self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
-            JsonPathsPatch(), BackendLookupPatch(), RoutingPatch(),
+            JsonPathsPatch(), BackendLookupPatch(), RoutingPatch(), ModelLookupsPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(), RequestCyclesPatch(),

@@ -26,7 +26,8 @@ _providers: dict[str, CredentialsProvider] = {}
 def provider(secret_name: str) -> CredentialsProvider:
     found = _providers.get(secret_name)
     if found is None:
-        found = _providers[secret_name] = CredentialsProvider(secret_name)
+        # on this process's Secrets Manager client (Powertools' default provider makes a session of its own)
+        found = _providers[secret_name] = CredentialsProvider(secret_name, secrets_client=aws.secretsmanager())
     return found
 
 
