@@ -338,6 +338,19 @@ class BackendLookupPatch:
         self._saved = None
 
 
+def routing_backend(service: str) -> Any:
+    """The backend whose `urls` moto routes a service's calls with (as `process_request` picks it)."""
+    import moto.backends as backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
+
+    backend_dict = backends.get_backend(service)
+    if isinstance(backend_dict, BackendDict):
+        regions = backend_dict[DEFAULT_ACCOUNT_ID]
+        return regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+    return backend_dict["global"]
+
+
 class RoutingPatch:
     """moto's `BotocoreStubber.process_request` with each service's URL table built and compiled
     once (moto's order: the first service whose pattern matches, then its first URL that matches),
@@ -354,17 +367,8 @@ class RoutingPatch:
         """The service's (URL regex, handler) pairs, in moto's order (its backend's `urls`)."""
         found = self._tables.get(service)
         if found is None:
-            import moto.backends as backends
-            from moto.core import DEFAULT_ACCOUNT_ID
-            from moto.core.base_backend import BackendDict
-
-            backend_dict = backends.get_backend(service)
-            if isinstance(backend_dict, BackendDict):
-                regions = backend_dict[DEFAULT_ACCOUNT_ID]
-                backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
-            else:
-                backend = backend_dict["global"]
-            found = self._tables[service] = [(re.compile(url), handler) for url, handler in backend.urls.items()]
+            urls = routing_backend(service).urls
+            found = self._tables[service] = [(re.compile(url), handler) for url, handler in urls.items()]
         return found
 
     def route(self, clean_url: str) -> tuple[str, re.Pattern | None, Callable | None] | None:

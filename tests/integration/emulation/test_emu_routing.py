@@ -36,19 +36,12 @@ URLS = [
 def moto_route(clean_url):
     """moto 5.2.5's own routing (BotocoreStubber.process_request), rebuilt each time as it does."""
     import moto.backend_index as backend_index
-    import moto.backends as backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.core.base_backend import BackendDict
+
+    from tiktok_sync_local.emulation.patches import routing_backend
 
     for service, pattern in backend_index.backend_url_patterns:
         if pattern.match(clean_url):
-            backend_dict = backends.get_backend(service)
-            if isinstance(backend_dict, BackendDict):
-                regions = backend_dict[DEFAULT_ACCOUNT_ID]
-                backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
-            else:
-                backend = backend_dict["global"]
-            for url in backend.urls:
+            for url in routing_backend(service).urls:  # rebuilt at every call, as moto does
                 if re.compile(url).match(clean_url):
                     return service, url
     return None
