@@ -1,4 +1,5 @@
-"""Small, reversible patches to moto 5.2.5's Step Functions interpreter (private APIs: moto is pinned).
+"""Small, reversible patches to moto 5.2.5 (its Step Functions interpreter above all), botocore and
+boto3 (private APIs: moto is pinned). Each is a `Patch`: what it swaps in is put back on uninstall.
 
 - `RetrySleep`: the ASL Retry interval is a real `time.sleep` in `retrier_decl`; scale or replace it.
 - `InterpreterClients`: the interpreter builds a new boto3 client for every Task and every Map item
@@ -70,14 +71,50 @@ from collections.abc import Callable
 from typing import Any
 
 RetrySleep = float | int | Callable[[float], Any] | None
+_ABSENT = object()
 
 
-class RetrySleepPatch:
+class Patch:
+    """A reversible change to moto, botocore or boto3. `install()` swaps attributes with `_swap`,
+    which records what the owner held; `uninstall()` puts every one back, the last first (an
+    attribute the owner only inherited is deleted again), then `_forget()`s what the patch kept."""
+
+    def __init__(self) -> None:
+        self._swapped: list[tuple[Any, str, Any]] = []
+
+    def install(self) -> None:
+        raise NotImplementedError
+
+    def _swap(self, owner: Any, name: str, value: Any) -> None:
+        self._swapped.append((owner, name, vars(owner).get(name, _ABSENT)))
+        setattr(owner, name, value)
+
+    def original(self, owner: Any, name: str) -> Any:
+        """What `owner.name` held before this patch swapped it (tests compare with moto's own)."""
+        for swapped_owner, swapped_name, held in self._swapped:
+            if swapped_owner is owner and swapped_name == name:
+                return held
+        raise KeyError(f"{name} was not swapped on {owner!r}")
+
+    def uninstall(self) -> None:
+        for owner, name, held in reversed(self._swapped):
+            if held is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, held)
+        self._swapped = []
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what the patch kept while installed (its caches)."""
+
+
+class RetrySleepPatch(Patch):
     """`setting`: None = real sleeps; a number scales them (0 = none); a callable(seconds) replaces them."""
 
     def __init__(self, setting: RetrySleep):
+        super().__init__()
         self.setting = setting
-        self._saved: Any = None
 
     def install(self) -> None:
         if self.setting is None:
@@ -93,22 +130,10 @@ class RetrySleepPatch:
                 if factor > 0 and seconds > 0:
                     time.sleep(seconds * factor)
 
-        self._saved = retrier_decl.time
-        retrier_decl.time = types.SimpleNamespace(sleep=sleep)
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-        retrier_decl.time = self._saved
-        self._saved = None
+        self._swap(retrier_decl, "time", types.SimpleNamespace(sleep=sleep))
 
 
-class ExecutionNamesPatch:
-    def __init__(self) -> None:
-        self._saved: Any = None
-
+class ExecutionNamesPatch(Patch):
     def install(self) -> None:
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -117,19 +142,10 @@ class ExecutionNamesPatch:
         def start_execution(backend: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
             return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-        self._saved = original
-        StepFunctionsParserBackend.start_execution = start_execution
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-        StepFunctionsParserBackend.start_execution = self._saved
-        self._saved = None
+        self._swap(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
-class ParsedDefinitionsPatch:
+class ParsedDefinitionsPatch(Patch):
     """Parse each definition once: its evaluation components (and ANTLR syntax tree) serve every
     execution of it.
 
@@ -151,7 +167,7 @@ class ParsedDefinitionsPatch:
     MAX_DEFINITIONS = 32
 
     def __init__(self) -> None:
-        self._saved: Any = None
+        super().__init__()
         self._parsed: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
@@ -180,16 +196,9 @@ class ParsedDefinitionsPatch:
                     parsed.setdefault(definition, found)
             return found
 
-        self._saved = original
-        AmazonStateLanguageParser.parse = staticmethod(parse)
+        self._swap(AmazonStateLanguageParser, "parse", staticmethod(parse))
 
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-        AmazonStateLanguageParser.parse = self._saved
-        self._saved = None
+    def _forget(self) -> None:
         self._parsed.clear()
 
 
@@ -256,7 +265,7 @@ def _choose_heap_keys(program: Any) -> None:
             todo.extend(vars(value).values())
 
 
-class JsonPathsPatch:
+class JsonPathsPatch(Patch):
     """moto's interpreter parses a state's JSONPath (`InputPath`, `ResultPath`, `$.x` parameters) with
     jsonpath_ng at every evaluation, building a new lexer and parser each time (~1 ms a path, a few
     hundred a demo). A parsed path is only read when it finds or updates data, so each is parsed once."""
@@ -267,22 +276,10 @@ class JsonPathsPatch:
         "moto.stepfunctions.parser.asl.component.common.path.result_path": "jsonpath_ng",
     }
 
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, Any]] = []
-
     def install(self) -> None:
-        import importlib
-
         for name in self._MODULES:
             module = importlib.import_module(name)
-            original = module.parse
-            module.parse = _memoized_parse(original, self.MAX_PATHS)
-            self._saved.append((module, original))
-
-    def uninstall(self) -> None:
-        for module, original in self._saved:
-            module.parse = original
-        self._saved = []
+            self._swap(module, "parse", _memoized_parse(module.parse, self.MAX_PATHS))
 
 
 def _memoized_parse(parse: Callable[[str], Any], limit: int) -> Callable[[str], Any]:
@@ -302,15 +299,12 @@ def _memoized_parse(parse: Callable[[str], Any], limit: int) -> Callable[[str], 
     return memoized
 
 
-class BackendLookupPatch:
+class BackendLookupPatch(Patch):
     """moto finds a service's backend (`s3_backends[account][region]`) several times per request, and
     each lookup took its global backend lock, listed the accounts and compared the BackendDict with
     every other one by value (~2 % of a demo's CPU, and a lock every thread queues on). A lookup of
     an account the BackendDict already has, while it is registered for moto's reset, is a plain
     dict read; anything else goes the original way (creating the account's backend, registering)."""
-
-    def __init__(self) -> None:
-        self._saved: Any = None
 
     def install(self) -> None:
         from moto.core.base_backend import BackendDict
@@ -326,16 +320,7 @@ class BackendLookupPatch:
                         return found
             return original(backends, account_id)
 
-        self._saved = original
-        BackendDict.__getitem__ = getitem
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.core.base_backend import BackendDict
-
-        BackendDict.__getitem__ = self._saved
-        self._saved = None
+        self._swap(BackendDict, "__getitem__", getitem)
 
 
 def routing_backend(service: str) -> Any:
@@ -351,7 +336,7 @@ def routing_backend(service: str) -> Any:
     return backend_dict["global"]
 
 
-class RoutingPatch:
+class RoutingPatch(Patch):
     """moto's `BotocoreStubber.process_request` with each service's URL table built and compiled
     once (moto's order: the first service whose pattern matches, then its first URL that matches),
     and `method_names_from_class` answered once per response class."""
@@ -359,7 +344,7 @@ class RoutingPatch:
     _AWS = re.compile(r"https?://.+\.amazonaws.com/.*")
 
     def __init__(self) -> None:
-        self._saved: Any = None
+        super().__init__()
         self._tables: dict[str, list[tuple[re.Pattern, Callable]]] = {}
         self._names: dict[type, list[str]] = {}
 
@@ -424,27 +409,17 @@ class RoutingPatch:
                 found = patch._names[clazz] = original_names(clazz)
             return found
 
-        self._saved = (botocore_stubber.BotocoreStubber.__dict__["process_request"], original_names)
-        botocore_stubber.BotocoreStubber.process_request = process_request
-        responses.method_names_from_class = method_names_from_class
+        self._swap(botocore_stubber.BotocoreStubber, "process_request", process_request)
+        self._swap(responses, "method_names_from_class", method_names_from_class)
 
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.core import botocore_stubber, responses
-
-        botocore_stubber.BotocoreStubber.process_request, responses.method_names_from_class = self._saved
-        self._saved = None
+    def _forget(self) -> None:
         self._tables.clear()
         self._names.clear()
 
 
-class ModelLookupsPatch:
+class ModelLookupsPatch(Patch):
     """moto's cached service-model look-ups (`get_service_model`, `service_name_from_moto_package_name`)
     made one at a time: the second caller waits for the first's answer instead of computing it too."""
-
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, str, Any]] = []
 
     def install(self) -> None:
         from moto.core import responses, utils
@@ -460,21 +435,14 @@ class ModelLookupsPatch:
 
         for module, name in ((utils, "get_service_model"), (utils, "service_name_from_moto_package_name"),
                              (responses, "get_service_model")):
-            original = getattr(module, name)
-            self._saved.append((module, name, original))
-            setattr(module, name, one_at_a_time(original))
-
-    def uninstall(self) -> None:
-        for module, name, original in reversed(self._saved):
-            setattr(module, name, original)
-        self._saved = []
+            self._swap(module, name, one_at_a_time(getattr(module, name)))
 
 
-class ExecutionEndsPatch:
+class ExecutionEndsPatch(Patch):
     """Counts executions that ended (succeeded, failed, stopped, timed out) and wakes whoever waits."""
 
     def __init__(self) -> None:
-        self._saved: Any = None
+        super().__init__()
         self._changed = threading.Condition()
         self.ended = 0
 
@@ -492,21 +460,13 @@ class ExecutionEndsPatch:
                     patch.ended += 1
                     patch._changed.notify_all()
 
-        self._saved = original
-        BaseExecutionWorkerCommunication.terminated = terminated
+        self._swap(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     def wait(self, seen: int, timeout: float) -> None:
         """Until an execution ends after `seen` (a value of `ended`), at most `timeout` seconds."""
         with self._changed:
             self._changed.wait_for(lambda: self.ended != seen, timeout)
 
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-
-        BaseExecutionWorkerCommunication.terminated = self._saved
-        self._saved = None
 
 
 # Modules of moto 5.2.5's interpreter that import `boto_client_for` by name.
@@ -523,13 +483,13 @@ _CLIENT_USERS = [
 ]
 
 
-class InterpreterClientsPatch:
+class InterpreterClientsPatch(Patch):
     """One boto3 client per (region, service, execution role) for the interpreter's threads (clients
     are thread-safe), signed with the role's credentials from `credentials(role_arn)` (None: moto's
     dummy keys)."""
 
     def __init__(self, credentials: Callable[[str], dict[str, str] | None] = lambda role_arn: None) -> None:
-        self._patched: list[tuple[Any, Any]] = []
+        super().__init__()
         self.credentials = credentials
 
     def install(self) -> None:
@@ -563,19 +523,10 @@ class InterpreterClientsPatch:
             except ImportError:
                 continue
             if getattr(module, "boto_client_for", None) is original:
-                module.boto_client_for = boto_client_for
-                self._patched.append((module, original))
-
-    def uninstall(self) -> None:
-        for module, original in self._patched:
-            module.boto_client_for = original
-        self._patched = []
+                self._swap(module, "boto_client_for", boto_client_for)
 
 
-class S3EventsPatch:
-    def __init__(self) -> None:
-        self._saved: Any = None
-
+class S3EventsPatch(Patch):
     def install(self) -> None:
         from urllib.parse import quote_plus
 
@@ -597,24 +548,15 @@ class S3EventsPatch:
                 obj["sequencer"] = sequencer
             return event
 
-        self._saved = original
-        notifications._get_s3_event = get_s3_event
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.s3 import notifications
-
-        notifications._get_s3_event = self._saved
-        self._saved = None
+        self._swap(notifications, "_get_s3_event", get_s3_event)
 
 
-class AsyncS3InvocationsPatch:
+class AsyncS3InvocationsPatch(Patch):
     """S3 notifications invoke the function asynchronously through `invoke_async(function, event)`."""
 
     def __init__(self, invoke_async: Callable[[Any, Any], None]) -> None:
+        super().__init__()
         self.invoke_async = invoke_async
-        self._saved: Any = None
 
     def install(self) -> None:
         import json
@@ -632,22 +574,10 @@ class AsyncS3InvocationsPatch:
                 return
             patch.invoke_async(function, json.loads(json.dumps(event_body)))
 
-        self._saved = notifications._invoke_awslambda
-        notifications._invoke_awslambda = invoke_awslambda
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.s3 import notifications
-
-        notifications._invoke_awslambda = self._saved
-        self._saved = None
+        self._swap(notifications, "_invoke_awslambda", invoke_awslambda)
 
 
-class AtomicDynamoDBPatch:
-    def __init__(self) -> None:
-        self._saved: Any = None
-
+class AtomicDynamoDBPatch(Patch):
     def install(self) -> None:
         from moto.dynamodb.responses import DynamoHandler
 
@@ -658,23 +588,11 @@ class AtomicDynamoDBPatch:
             with lock:
                 return original(self)
 
-        self._saved = original
-        DynamoHandler.call_action = call_action
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.dynamodb.responses import DynamoHandler
-
-        DynamoHandler.call_action = self._saved
-        self._saved = None
+        self._swap(DynamoHandler, "call_action", call_action)
 
 
-class S3RangedReadsPatch:
+class S3RangedReadsPatch(Patch):
     """A GET with one `bytes=first-last` / `bytes=first-` range reads only those bytes (see the module doc)."""
-
-    def __init__(self) -> None:
-        self._saved: tuple[Any, Any] | None = None
 
     def install(self) -> None:
         from moto.s3.models import FakeKey
@@ -702,30 +620,15 @@ class S3RangedReadsPatch:
                 return _KeyBytes(key, original_value.fget)
             return original_value.fget(key)
 
-        self._saved = (original_response, original_value)
-        S3Response.key_response = key_response
-        FakeKey.value = property(value_get, original_value.fset)
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.s3.models import FakeKey
-        from moto.s3.responses import S3Response
-
-        S3Response.key_response, FakeKey.value = self._saved
-        self._saved = None
+        self._swap(S3Response, "key_response", key_response)
+        self._swap(FakeKey, "value", property(value_get, original_value.fset))
 
 
-class S3MultipartCompletePatch:
+class S3MultipartCompletePatch(Patch):
     """`FakeMultipart.complete` as moto's, without the final `bytes(total)` copy (see the module doc)."""
-
-    def __init__(self) -> None:
-        self._saved: Any = None
 
     def install(self) -> None:
         from moto.s3 import models
-
-        original = models.FakeMultipart.__dict__["complete"]
 
         def complete(multipart: Any, body: Any) -> tuple[Any, str, Any]:
             checksum_builder = models.MultipartChecksumBuilder(multipart.metadata.get("x-amz-checksum-algorithm"),
@@ -767,17 +670,8 @@ class S3MultipartCompletePatch:
             key._value_buffer, key.contentsize = new_value.buffer, len(new_value)  # the joined file is the key's
             buffer.close()
 
-        self._saved = (original, value)
-        models.FakeMultipart.complete = complete
-        models.FakeKey.value = property(value.fget, value_set)
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.s3.models import FakeKey, FakeMultipart
-
-        FakeMultipart.complete, FakeKey.value = self._saved
-        self._saved = None
+        self._swap(models.FakeMultipart, "complete", complete)
+        self._swap(models.FakeKey, "value", property(value.fget, value_set))
 
 
 class _JoinedParts:
@@ -821,13 +715,10 @@ class _JoinedParts:
         return compute(b"".join(part.value for part in self.parts), algorithm).decode()
 
 
-class SerialS3TransfersPatch:
+class SerialS3TransfersPatch(Patch):
     """boto3's managed uploads without a thread pool unless the caller chose one (see the module doc)."""
 
     NAMES = ("upload_fileobj", "upload_file")
-
-    def __init__(self) -> None:
-        self._saved: dict[str, Any] = {}
 
     def install(self) -> None:
         from boto3.s3 import inject
@@ -839,21 +730,13 @@ class SerialS3TransfersPatch:
             return transfer
 
         for name in self.NAMES:
-            self._saved[name] = getattr(inject, name)
-            setattr(inject, name, serial(self._saved[name]))
-
-    def uninstall(self) -> None:
-        from boto3.s3 import inject
-
-        for name, original in self._saved.items():
-            setattr(inject, name, original)
-        self._saved = {}
+            self._swap(inject, name, serial(getattr(inject, name)))
 
 
 _RANGE = re.compile(r"bytes=\d+-\d*")
 
 
-class RequestCyclesPatch:
+class RequestCyclesPatch(Patch):
     """moto's requests freed as soon as moto has answered (see the module doc).
 
     moto answers every botocore call with a werkzeug `Request` of its own, and the request and its
@@ -865,9 +748,6 @@ class RequestCyclesPatch:
     reference counting frees them and their bodies at once. Calls nest (a Lambda invoked from a
     state machine makes calls of its own): each call empties only its own requests.
     """
-
-    def __init__(self) -> None:
-        self._saved: Any = None
 
     def install(self) -> None:
         from moto.core import botocore_stubber
@@ -894,17 +774,8 @@ class RequestCyclesPatch:
                 for made in calls.pop():
                     made.__dict__.clear()
 
-        self._saved = (original_normalize, original_process)
-        botocore_stubber.normalize_request = normalize_request
-        botocore_stubber.BotocoreStubber.process_request = process_request
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from moto.core import botocore_stubber
-
-        botocore_stubber.normalize_request, botocore_stubber.BotocoreStubber.process_request = self._saved
-        self._saved = None
+        self._swap(botocore_stubber, "normalize_request", normalize_request)
+        self._swap(botocore_stubber.BotocoreStubber, "process_request", process_request)
 
 
 class _KeyBytes:
@@ -933,11 +804,8 @@ class _KeyBytes:
 _shared_loader: Any = None
 
 
-class SharedBotocoreDataPatch:
+class SharedBotocoreDataPatch(Patch):
     """botocore Sessions without their own data path share one (caching) loader of service models."""
-
-    def __init__(self) -> None:
-        self._saved: Any = None
 
     def install(self) -> None:
         from botocore import loaders
@@ -955,19 +823,10 @@ class SharedBotocoreDataPatch:
 
             session._components.lazy_register_component("data_loader", loader)
 
-        self._saved = Session.__dict__["_register_data_loader"]
-        Session._register_data_loader = register_data_loader
-
-    def uninstall(self) -> None:
-        if self._saved is None:
-            return
-        from botocore.session import Session
-
-        Session._register_data_loader = self._saved
-        self._saved = None
+        self._swap(Session, "_register_data_loader", register_data_loader)
 
 
-class PerFunctionGlobalsPatch:
+class PerFunctionGlobalsPatch(Patch):
     """Process-wide caches of shared packages, kept per function as each Lambda function is its own
     process: boto3's default session (its credentials are resolved once) and Powertools' default
     parameter providers (each holds a boto3 client). Otherwise the first function to use one would
@@ -977,12 +836,11 @@ class PerFunctionGlobalsPatch:
     """
 
     def __init__(self, function: Callable[[], str | None]) -> None:
+        super().__init__()
         self.function = function
         self._lock = threading.Lock()
         self._sessions: dict[str, Any] = {}
         self._providers: dict[str, dict] = {}
-        self._saved_session: Any = None
-        self._saved_providers: list[tuple[Any, Any]] = []
 
     def install(self) -> None:
         import importlib.util
@@ -1002,8 +860,7 @@ class PerFunctionGlobalsPatch:
                     patch._sessions[name] = boto3.session.Session()
                 return patch._sessions[name]
 
-        self._saved_session = original
-        boto3._get_default_session = get_default_session
+        self._swap(boto3, "_get_default_session", get_default_session)
         if importlib.util.find_spec("aws_lambda_powertools") is None:
             return
         from aws_lambda_powertools.utilities.parameters import constants
@@ -1012,18 +869,9 @@ class PerFunctionGlobalsPatch:
         proxy = _PerFunctionDict(self, shared)
         for module in [m for n, m in list(sys.modules.items()) if n.startswith("aws_lambda_powertools.utilities.parameters")]:
             if getattr(module, "DEFAULT_PROVIDERS", None) is shared:
-                module.DEFAULT_PROVIDERS = proxy
-                self._saved_providers.append((module, shared))
+                self._swap(module, "DEFAULT_PROVIDERS", proxy)
 
-    def uninstall(self) -> None:
-        if self._saved_session is not None:
-            import boto3
-
-            boto3._get_default_session = self._saved_session
-            self._saved_session = None
-        for module, shared in self._saved_providers:
-            module.DEFAULT_PROVIDERS = shared
-        self._saved_providers = []
+    def _forget(self) -> None:
         self.reset()
 
     def reset(self) -> None:

@@ -14,8 +14,7 @@ def test_threads_getting_their_first_error_at_once_look_the_model_up_once(aws, m
     from tiktok_sync_local.emulation.patches import ModelLookupsPatch
 
     patch = next(p for p in aws._patches if isinstance(p, ModelLookupsPatch))
-    originals = {name: original for _module, name, original in patch._saved}
-    originals["service_name_from_moto_package_name"].cache_clear()
+    patch.original(utils, "service_name_from_moto_package_name").cache_clear()
     sessions = []
     real = utils.Session
 

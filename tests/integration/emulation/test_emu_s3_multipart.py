@@ -50,11 +50,12 @@ def test_a_multipart_upload_with_a_wrong_part_is_refused(aws):
 @pytest.mark.parametrize("algorithm, kind", [(None, None), ("CRC32", "FULL_OBJECT"), ("SHA256", "FULL_OBJECT"),
                                              ("SHA1", "COMPOSITE"), ("CRC32", "COMPOSITE")])
 def test_a_completed_upload_has_moto_s_own_etag_and_checksum(aws, algorithm, kind):
-    from moto.s3.models import s3_backends
+    from moto.s3.models import FakeMultipart, s3_backends
 
     from tiktok_sync_local.emulation.patches import S3MultipartCompletePatch
 
-    own = next(p for p in aws._patches if isinstance(p, S3MultipartCompletePatch))._saved[0]  # moto's complete
+    patch = next(p for p in aws._patches if isinstance(p, S3MultipartCompletePatch))
+    own = patch.original(FakeMultipart, "complete")  # moto's complete
     bucket = aws.resources["DataBucket"]
     s3 = aws.client("s3")
     upload = s3.create_multipart_upload(Bucket=bucket, Key="work/sum.bin")["UploadId"]
