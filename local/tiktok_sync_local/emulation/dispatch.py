@@ -264,6 +264,11 @@ class Dispatcher:
     def _import(self, original: Any, name: str, globals: Any, locals: Any, fromlist: Any, level: int) -> Any:
         """`import` inside a handler: a module private to functions comes from the running
         function's own copies, whichever function's copies `sys.modules` holds at the moment."""
+        # Most imports run (moto's, inside its functions, at every call) are of shared packages: the
+        # top-level name decides that at once (a relative import stays in its package's top).
+        top = ((globals or {}).get("__package__") or "" if level else name).partition(".")[0]
+        if top and top not in self._private_tops:
+            return original(name, globals, locals, fromlist, level)
         layer = self.overlay.current()
         function = layer.get("AWS_LAMBDA_FUNCTION_NAME") if layer else None
         if function is None:
