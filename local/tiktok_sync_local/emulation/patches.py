@@ -50,9 +50,13 @@ boto3 (private APIs: moto is pinned). Each is a `Patch`: what it swaps in is put
   not seen before is parsed (and rejected) exactly as moto does.
 - `ExecutionEnds`: `describe_execution` polling slept up to its whole interval after a run ended;
   an execution's end now wakes the waiters (`wait(seen, timeout)`), the poll stays the fallback.
-- `ModelLookups`: moto's first error of a service looks up its service model (parsing moto's copy
-  of the model, listing botocore's services with a new Session): cached, but threads that get
-  their first error at once (eight runs starting together) each did all of it. One at a time now.
+- `ModelLookups`: moto reads its own copy of a service's model with a new loader each time, which
+  lists every botocore service on disk first (~3,500 file checks, per service); and its first
+  error of a service looks the model up (cached, but threads that get their first error at once,
+  eight runs starting together, each did all of it). One loader now, and one look-up at a time.
+- `SymmetricKmsKeys`: moto makes an RSA-2048 private key for every KMS key, a symmetric one too
+  (the DynamoDB table's default encryption key: ~0.1 s of every stack start); AWS signs nothing
+  with a symmetric key. Such a key's private key is made the first time it is used.
 - `Routing`: for every call moto rebuilt the service's URL table (for S3 by re-importing its `urls`
   module), compiled each URL regex again (past `re`'s cache of 512 once a stack's services are in
   use) and listed the response class's methods with `inspect`: ~12 % of an emulated call. The
@@ -419,12 +423,15 @@ class RoutingPatch(Patch):
 
 class ModelLookupsPatch(Patch):
     """moto's cached service-model look-ups (`get_service_model`, `service_name_from_moto_package_name`)
-    made one at a time: the second caller waits for the first's answer instead of computing it too."""
+    made one at a time (the second caller waits for the first's answer instead of computing it too),
+    with one model loader (moto's own kind) for all of them."""
 
     def install(self) -> None:
         from moto.core import responses, utils
 
         lock = threading.RLock()
+        loader = utils.create_loader()
+        self._swap(utils, "create_loader", lambda: loader)
 
         def one_at_a_time(function: Callable) -> Callable:
             def looked_up(*args: Any) -> Any:
@@ -436,6 +443,37 @@ class ModelLookupsPatch(Patch):
         for module, name in ((utils, "get_service_model"), (utils, "service_name_from_moto_package_name"),
                              (responses, "get_service_model")):
             self._swap(module, name, one_at_a_time(getattr(module, name)))
+
+
+class SymmetricKmsKeysPatch(Patch):
+    """A KMS key's private key, made when first used unless the key is asymmetric."""
+
+    def install(self) -> None:
+        from moto.kms import models
+        from moto.kms.utils import KeySpec
+
+        original = models.generate_private_key
+        asymmetric = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
+
+        def generate_private_key(key_spec: str) -> Any:
+            if key_spec in asymmetric:
+                return original(key_spec)
+            return _OnFirstUse(lambda: original(key_spec))
+
+        self._swap(models, "generate_private_key", generate_private_key)
+
+
+class _OnFirstUse:
+    """An object made by `make()` the first time one of its attributes is read."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make, self._made, self._lock = make, None, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+        return getattr(self._made, name)
 
 
 class ExecutionEndsPatch(Patch):

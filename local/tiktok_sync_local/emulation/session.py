@@ -52,6 +52,7 @@ from .patches import (
     S3RangedReadsPatch,
     SerialS3TransfersPatch,
     SharedBotocoreDataPatch,
+    SymmetricKmsKeysPatch,
     lazy_moto_batch,
 )
 from .template import load_template
@@ -121,7 +122,7 @@ class LocalAws:
         self._ends = ExecutionEndsPatch()
         self._patches: list[Any] = [self._globals,
             SharedBotocoreDataPatch(), RetrySleepPatch(retry_sleep), ExecutionNamesPatch(), ParsedDefinitionsPatch(),
-            JsonPathsPatch(), BackendLookupPatch(), RoutingPatch(), ModelLookupsPatch(),
+            JsonPathsPatch(), BackendLookupPatch(), RoutingPatch(), ModelLookupsPatch(), SymmetricKmsKeysPatch(),
             self._ends,
             InterpreterClientsPatch(self._execution_role_credentials), S3EventsPatch(), S3RangedReadsPatch(),
             S3MultipartCompletePatch(), SerialS3TransfersPatch(), RequestCyclesPatch(),
