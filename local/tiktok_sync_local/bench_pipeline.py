@@ -187,6 +187,11 @@ def local_run(rows: int, qps: int, workdir: str) -> None:
     print(f"local run: {rows:,} rows ({report['rows']['rejected']:,} rejected) at TikTokQps={qps}: {wall:.0f} s wall, "
           f"{cpu:.0f} s CPU (load average {load[0]:.2f} before; target: rows / (QPS x 1,000) + the split = "
           f"{floor:.0f} + {split:.0f} s; split {split:.0f} s, send {send:.0f} s)", flush=True)
+    steps = ", ".join(f"{name} {durations[name]:.1f} s" for name in ("check", "plan", "split", "prepare", "send", "report")
+                      if name in durations)
+    total = durations.get("total") or 0.0
+    print(f"  steps: {steps} = the execution's {total:.0f} s; outside it (the command's and the stack's start, "
+          f"the upload, saving the state directory) {max(0.0, wall - total):.0f} s", flush=True)
     print(f"  peak memory: the sync's process {memory.peak('sync'):.0f} MB (emulated AWS, state machine, every "
           f"function); TikTok's simulator, a process of its own, {memory.peak('simulator'):.0f} MB "
           f"(largest sum seen {memory.sum_peak:.0f} MB)", flush=True)
