@@ -240,6 +240,7 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
     rules = PhoneRules(region)
     fast = rules.fast
     international = rules.international_e164
+    valid_international = rules.valid_international_e164
     slow = rules.cached_reference(cache_size)
     reject = rules.fast_reject
     cut = 1 if digits_only else 0
@@ -275,6 +276,8 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
                         e164 = "+1" + t
                 elif m == 11 and c0 == "1" and t[1] in nxx and t[1:] != t[1] * 10:
                     e164 = "+" + t
+                elif m >= 11 and c0 != "1" and m == n:  # LiveRamp's `442079460958` (rule 4)
+                    e164 = valid_international(t)
         if e164 is None:
             if s in EMPTY_MARKERS:
                 return None
