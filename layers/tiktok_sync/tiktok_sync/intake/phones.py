@@ -115,8 +115,8 @@ class _Types:
 class _Country:
     """What parsing `+<cc><national>` needs from one country code's main-region metadata."""
 
-    __slots__ = ("cc", "k", "plus", "possible", "local", "max_length", "npfp", "npfp_literal", "transform",
-                 "general", "regions")
+    __slots__ = ("cc", "k", "plus", "plus_bytes", "possible", "local", "max_length", "npfp", "npfp_literal",
+                 "npfp_literal_bytes", "transform", "general", "regions")
 
     def __init__(self, cc: str) -> None:
         code = int(cc)
@@ -125,12 +125,14 @@ class _Country:
         self.cc = cc
         self.k = len(cc)
         self.plus = "+" + cc
+        self.plus_bytes = self.plus.encode()
         self.local = frozenset(g.possible_length_local_only or ())
         self.possible = frozenset(g.possible_length or ()) - self.local
         self.max_length = max(g.possible_length) if g.possible_length else 0
         self.npfp = _compile(meta.national_prefix_for_parsing)
         prefix = meta.national_prefix_for_parsing or ""
         self.npfp_literal = prefix if prefix.isdigit() else None  # "0", "1", "8": a startswith will do
+        self.npfp_literal_bytes = self.npfp_literal.encode() if self.npfp_literal else None
         self.transform = bool(meta.national_prefix_transform_rule)
         self.general = _compile(g.national_number_pattern)
         self.regions: list[tuple[re.Pattern | None, _Types]] = []
@@ -203,6 +205,20 @@ class _ByPrefix(dict):
 
 
 _BY_PREFIX = _ByPrefix()
+
+
+class _ByPrefixBytes(dict):
+    """`_BY_PREFIX` for prefixes given as bytes (`b"447"`): the normalizer reads cells as bytes."""
+
+    def __missing__(self, p: bytes) -> _Country | None:
+        value = _BY_PREFIX[p.decode("ascii")]
+        if len(p) == 3 and p.isdigit():
+            self[p] = value
+        return value
+
+
+_BY_PREFIX_BYTES = _ByPrefixBytes()
+_NXX_BYTES = b"23456789"
 
 
 def international(d: str) -> tuple[_Country, str] | None:
@@ -361,12 +377,12 @@ class PhoneRules:
         if c0 == "+":
             d = t[1:]
             if not d.isdigit():
-                return self._with_extension(s)
+                return self.with_extension(s)
             if len(d) == 11 and d[0] == "1" and d[1] in _NXX:
                 return None if d[1:] == d[1] * 10 else t
             return self.international_e164(d)
         if not t.isdigit():
-            return self._with_extension(s)
+            return self.with_extension(s)
         if c0 == "0":
             if t[1:2] == "0":
                 return self.international_e164(t[2:])
@@ -392,7 +408,7 @@ class PhoneRules:
             return self.valid_international_e164(t)
         return None
 
-    def _with_extension(self, s: str) -> str | None:
+    def with_extension(self, s: str) -> str | None:
         """`s` ending in an extension as most files write it (` ext. 12`, ` x12`, `#12`): the number
         before it (phonenumbers drops the extension from E.164)."""
         end = len(s)
@@ -437,6 +453,30 @@ class PhoneRules:
         if n > _MAX_NSN or n not in c.possible or nat == nat[0] * n or (c.cc == "1" and nat[0] not in _NXX):
             return None
         return c.plus + nat
+
+    @staticmethod
+    def international_e164_bytes(d: bytes) -> bytes | None:
+        """`international_e164` of ASCII digits given as bytes, its answer as bytes: the normalizer
+        reads a cell as the bytes it hashes (one encode per cell, and bytes.translate compacts it)."""
+        if len(d) <= 2 or d[0] == 48:  # "0"
+            return None
+        c = _BY_PREFIX_BYTES[d[:3]]
+        if c is None:
+            return None
+        nat = d[c.k:]
+        n = len(nat)
+        if n < 2:
+            return None
+        npfp = c.npfp
+        if npfp is not None and (nat.startswith(c.npfp_literal_bytes) if c.npfp_literal else npfp.match(nat.decode())):
+            national = c.national(nat.decode())
+            if national is None:
+                return None
+            nat = national.encode()
+            n = len(nat)
+        if n > _MAX_NSN or n not in c.possible or nat == nat[:1] * n or (c.cc == "1" and nat[0] not in _NXX_BYTES):
+            return None
+        return c.plus_bytes + nat
 
     @staticmethod
     def valid_international_e164(d: str) -> str | None:
