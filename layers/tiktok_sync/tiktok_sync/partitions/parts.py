@@ -105,7 +105,7 @@ _HEX_DIGITS = "0123456789abcdef"
 
 
 def _two_char_table(partition_of: _PrefixPartitions) -> dict[str, dict[str, int]]:
-    """`_PrefixPartitions` for at most two hex digits (up to 256 partitions), read one character at a
+    """`_PrefixPartitions` for two hex digits (17 to 256 partitions), read one character at a
     time: `table[h[0]][h[1]]`, plain dicts of the lowercase hex digits (what hex digests hold).
     Indexing a string at one position gives a cached one-character string (nothing allocated, its
     hash known), which costs less per row than slicing a new prefix and hashing it."""
@@ -116,10 +116,11 @@ def audience_placer(bits: int) -> Callable[[int, list], tuple[int, str]]:
     """`(keys.of_hash(home_hash(record), bits), audience_line(ref, record))` in one call: this runs
     once per audience row in the split. A row of two single identifiers (EMAIL and PHONE, the
     commonest layout) is written without a loop; the partition of its hash (64 hex digits) is two
-    one-character look-ups when it takes at most two hex digits."""
+    one-character look-ups when it takes two hex digits (17 to 256 partitions)."""
     partition_of = _PrefixPartitions(bits)
     digits = partition_of.digits
-    by_two = _two_char_table(partition_of) if digits <= 2 else None
+    # With one digit or none the prefix slice is a cached string already: the table would cost more.
+    by_two = _two_char_table(partition_of) if digits == 2 else None
 
     def place(ref: int, record: list) -> tuple[int, str]:
         if len(record) == 2:
