@@ -277,6 +277,8 @@ def phone_normalizer(region: str = "US", *, digits_only: bool = False,
             elif c0 == b"0":
                 if t[1:2] == b"0":  # 00 + country code
                     e164 = international(t[2:])
+                elif nanp and t[1:3] == b"11":  # 011 + country code in North America (rule 2)
+                    e164 = international(t[3:])
             elif nanp:
                 m = len(t)
                 if m == 10:

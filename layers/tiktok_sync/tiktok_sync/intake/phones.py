@@ -246,7 +246,14 @@ def accepted(c: _Country, nsn: str) -> bool:
 # --- the rules, with phonenumbers -----------------------------------------------------------------
 
 
+_PUNCTUATION = b" -.()"
+
+
 def compact_phone(s: str) -> str:
+    """`s` without spaces, hyphens, dots and parentheses (for ASCII text one bytes.translate, which
+    costs less than five replaces)."""
+    if s.isascii():
+        return s.encode().translate(None, _PUNCTUATION).decode()
     return s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
 
 
