@@ -161,3 +161,21 @@ def test_one_pattern_per_length_is_the_general_pattern_then_the_types():
                 assert types.known(number) == two_step, (cc, number)
                 checked += 1
     assert checked > 5000
+
+
+def test_the_bytes_and_valid_readings_of_plus_digits_equal_the_text_ones():
+    """The normalizer's bytes reading of `+digits` (`international_e164_bytes`) and its plain-digits
+    reading (`valid_international_e164`) say what `international` + `accepted` (+ `valid`) say."""
+    from tiktok_sync.intake.phones import accepted, international
+
+    rng = random.Random(9)
+    cells = [_plain_digits(rng) for _ in range(COUNT // 20)]
+    cells += [str(cc) + nsn for _, cc, nsn in _examples()]
+    cells += ["44" + "0" * k + "20794609" for k in range(4)] + ["1", "12", "123", "0044", "4400"]
+    for d in cells:
+        alt = international(d)
+        text = PhoneRules.international_e164(d)
+        assert text == (alt[0].plus + alt[1] if alt is not None and accepted(*alt) else None), d
+        assert PhoneRules.international_e164_bytes(d.encode()) == (text.encode() if text else None), d
+        valid = alt is not None and alt[0].valid(alt[1]) and accepted(*alt)
+        assert PhoneRules.valid_international_e164(d) == (alt[0].plus + alt[1] if valid else None), d
