@@ -128,3 +128,54 @@ def test_fast_reject_on_known_shapes(region, cell):
     rules = RULES.get(region) or RULES.setdefault(region, PhoneRules(region))
     got = rules.fast_reject(cell, compact_phone(cell))
     assert got is None or got == rules.reference(cell)
+
+
+def test_the_prefix_table_gives_the_country_of_the_code_lookups():
+    """`_BY_PREFIX` (first three digits → country) is the three look-ups it replaces, for every prefix."""
+    from tiktok_sync.intake.phones import _BY_CODE, _BY_PREFIX
+
+    for n in range(1000):
+        p = f"{n:03d}"
+        assert _BY_PREFIX[p] is (_BY_CODE[p[:1]] or _BY_CODE[p[:2]] or _BY_CODE[p[:3]]), p
+
+
+def test_one_pattern_per_length_is_the_general_pattern_then_the_types():
+    """`_Types.known` (one regex per length) says what the two matches it replaces say: the general
+    pattern and possible lengths, then the number types of that length."""
+    from tiktok_sync.intake.phones import _BY_CODE
+
+    rng = random.Random(5)
+    checked = 0
+    for _, cc, nsn in _examples():
+        country = _BY_CODE[str(cc)]
+        for _, types in country.regions:
+            for number in {nsn, _vary(rng, nsn), _vary(rng, nsn), nsn[:-1], nsn + "5"}:
+                if not number:
+                    continue
+                two_step = (types.general is not None
+                            and (types.general_lengths is None or len(number) in types.general_lengths)
+                            and types.general.fullmatch(number) is not None
+                            and (types.by_length[len(number)] if len(number) in types.by_length
+                                 else types.pattern_for_length(len(number))) is not None
+                            and types.by_length[len(number)].fullmatch(number) is not None)
+                assert types.known(number) == two_step, (cc, number)
+                checked += 1
+    assert checked > 5000
+
+
+def test_the_bytes_and_valid_readings_of_plus_digits_equal_the_text_ones():
+    """The normalizer's bytes reading of `+digits` (`international_e164_bytes`) and its plain-digits
+    reading (`valid_international_e164`) say what `international` + `accepted` (+ `valid`) say."""
+    from tiktok_sync.intake.phones import accepted, international
+
+    rng = random.Random(9)
+    cells = [_plain_digits(rng) for _ in range(COUNT // 20)]
+    cells += [str(cc) + nsn for _, cc, nsn in _examples()]
+    cells += ["44" + "0" * k + "20794609" for k in range(4)] + ["1", "12", "123", "0044", "4400"]
+    for d in cells:
+        alt = international(d)
+        text = PhoneRules.international_e164(d)
+        assert text == (alt[0].plus + alt[1] if alt is not None and accepted(*alt) else None), d
+        assert PhoneRules.international_e164_bytes(d.encode()) == (text.encode() if text else None), d
+        valid = alt is not None and alt[0].valid(alt[1]) and accepted(*alt)
+        assert PhoneRules.valid_international_e164(d) == (alt[0].plus + alt[1] if valid else None), d

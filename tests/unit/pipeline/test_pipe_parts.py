@@ -211,3 +211,23 @@ def test_the_placers_prefix_partitions_are_of_hash(bits):
     for h in digests:
         assert place(1, [h, None])[0] == keys.of_hash(h, bits), h
         assert place(1, [None, h])[0] == keys.of_hash(h, bits), h
+
+
+def test_audience_placer_partitions_as_of_hash_for_every_partition_count():
+    """The placer's one-character tables (up to 256 partitions) and its prefix table give
+    `keys.of_hash` for every bit count, also for hashes that are not lowercase hex digests."""
+    import hashlib
+
+    from tiktok_sync.partitions import keys
+    from tiktok_sync.partitions.parts import audience_placer
+
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(600)] + ["AB" + "0" * 62, "z"]
+    for bits in range(0, keys.MAX_BITS + 1):
+        place = audience_placer(bits)
+        for h in hashes:
+            if h == "z" and bits:
+                continue  # not hex: of_hash itself refuses it
+            want = keys.of_hash(h, bits)
+            assert place(7, [h, None])[0] == want, (bits, h)
+            assert place(7, [None, h])[0] == want, (bits, h)
+            assert place(7, [h, h])[0] == want, (bits, h)

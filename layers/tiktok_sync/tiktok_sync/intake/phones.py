@@ -60,10 +60,33 @@ def _compile(pattern: str | None) -> re.Pattern | None:
     return re.compile(pattern) if pattern else None
 
 
-class _Types:
-    """`_number_type_helper(nsn, metadata) != UNKNOWN` for one region, as two regex matches."""
+class _KnownByLength(dict):
+    """Length → one pattern that matches exactly the numbers of that length `_Types.known` accepts
+    (the general pattern as a lookahead, then the number types of that length), or None when no
+    number of that length is known; built on first use."""
 
-    __slots__ = ("general_lengths", "general", "by_length", "_descs")
+    __slots__ = ("types",)
+
+    def __init__(self, types: _Types) -> None:
+        super().__init__()
+        self.types = types
+
+    def __missing__(self, n: int) -> re.Pattern | None:
+        types = self.types
+        rx = None
+        if types.general is not None and (types.general_lengths is None or n in types.general_lengths):
+            kinds = types.by_length[n] if n in types.by_length else types.pattern_for_length(n)
+            if kinds is not None:
+                rx = re.compile(f"(?=(?:{types.general.pattern})\\Z)(?:{kinds.pattern})")
+        self[n] = rx
+        return rx
+
+
+class _Types:
+    """`_number_type_helper(nsn, metadata) != UNKNOWN` for one region: the general pattern and the
+    pattern of the number types of that length, as one regex match (`known_by_length`)."""
+
+    __slots__ = ("general_lengths", "general", "by_length", "_descs", "known_by_length")
 
     def __init__(self, meta: PhoneMetadata) -> None:
         g = meta.general_desc
@@ -76,6 +99,7 @@ class _Types:
                 lengths = frozenset(desc.possible_length) if desc.possible_length else None
                 self._descs.append((lengths, desc.national_number_pattern))
         self.by_length: dict[int, re.Pattern | None] = {}
+        self.known_by_length = _KnownByLength(self)
 
     def pattern_for_length(self, n: int) -> re.Pattern | None:
         patterns = list(dict.fromkeys(p for lengths, p in self._descs if lengths is None or n in lengths))
@@ -84,20 +108,15 @@ class _Types:
         return rx
 
     def known(self, nsn: str) -> bool:
-        if self.general is None or (self.general_lengths is not None and len(nsn) not in self.general_lengths):
-            return False
-        if self.general.fullmatch(nsn) is None:
-            return False
-        n = len(nsn)
-        rx = self.by_length[n] if n in self.by_length else self.pattern_for_length(n)
+        rx = self.known_by_length[len(nsn)]
         return rx is not None and rx.fullmatch(nsn) is not None
 
 
 class _Country:
     """What parsing `+<cc><national>` needs from one country code's main-region metadata."""
 
-    __slots__ = ("cc", "k", "plus", "possible", "local", "max_length", "npfp", "npfp_literal", "transform",
-                 "general", "regions")
+    __slots__ = ("cc", "k", "plus", "plus_bytes", "possible", "local", "max_length", "npfp", "npfp_literal",
+                 "npfp_literal_bytes", "transform", "general", "regions")
 
     def __init__(self, cc: str) -> None:
         code = int(cc)
@@ -106,12 +125,14 @@ class _Country:
         self.cc = cc
         self.k = len(cc)
         self.plus = "+" + cc
+        self.plus_bytes = self.plus.encode()
         self.local = frozenset(g.possible_length_local_only or ())
         self.possible = frozenset(g.possible_length or ()) - self.local
         self.max_length = max(g.possible_length) if g.possible_length else 0
         self.npfp = _compile(meta.national_prefix_for_parsing)
         prefix = meta.national_prefix_for_parsing or ""
         self.npfp_literal = prefix if prefix.isdigit() else None  # "0", "1", "8": a startswith will do
+        self.npfp_literal_bytes = self.npfp_literal.encode() if self.npfp_literal else None
         self.transform = bool(meta.national_prefix_transform_rule)
         self.general = _compile(g.national_number_pattern)
         self.regions: list[tuple[re.Pattern | None, _Types]] = []
@@ -170,19 +191,48 @@ class _ByCode(dict):
 _BY_CODE = _ByCode()
 
 
+class _ByPrefix(dict):
+    """The first three digits of `+digits` (`"447"`) → the `_Country` whose code starts it, or None:
+    `_BY_CODE[p[:1]] or _BY_CODE[p[:2]] or _BY_CODE[p[:3]]` worked out once per prefix (one slice
+    and one look-up per number instead of up to three). Only ASCII digit prefixes are kept (at most
+    1,000)."""
+
+    def __missing__(self, p: str) -> _Country | None:
+        value = _BY_CODE[p[:1]] or _BY_CODE[p[:2]] or _BY_CODE[p[:3]]
+        if len(p) == 3 and p.isdigit() and p.isascii():
+            self[p] = value
+        return value
+
+
+_BY_PREFIX = _ByPrefix()
+
+
+class _ByPrefixBytes(dict):
+    """`_BY_PREFIX` for prefixes given as bytes (`b"447"`): the normalizer reads cells as bytes."""
+
+    def __missing__(self, p: bytes) -> _Country | None:
+        value = _BY_PREFIX[p.decode("ascii")]
+        if len(p) == 3 and p.isdigit():
+            self[p] = value
+        return value
+
+
+_BY_PREFIX_BYTES = _ByPrefixBytes()
+_NXX_BYTES = b"23456789"
+
+
 def international(d: str) -> tuple[_Country, str] | None:
     """`+d` (ASCII digits) as phonenumbers.parse reads it: (country, national significant
     number), or None when this shape needs phonenumbers itself. Acceptance is not checked."""
     if len(d) <= 2 or d[0] == "0":
         return None
-    by_code = _BY_CODE
-    c = by_code[d[:1]] or by_code[d[:2]] or by_code[d[:3]]
+    c = _BY_PREFIX[d[:3]]
     if c is None:
         return None
     nat = d[c.k:]
     if len(nat) < 2:
         return None
-    if c.npfp is not None and c.npfp.match(nat):
+    if c.npfp is not None and (nat.startswith(c.npfp_literal) if c.npfp_literal else c.npfp.match(nat)):
         return (c, nsn) if (nsn := c.national(nat)) is not None else None
     return c, nat
 
@@ -196,7 +246,14 @@ def accepted(c: _Country, nsn: str) -> bool:
 # --- the rules, with phonenumbers -----------------------------------------------------------------
 
 
+_PUNCTUATION = b" -.()"
+
+
 def compact_phone(s: str) -> str:
+    """`s` without spaces, hyphens, dots and parentheses (for ASCII text one bytes.translate, which
+    costs less than five replaces)."""
+    if s.isascii():
+        return s.encode().translate(None, _PUNCTUATION).decode()
     return s.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
 
 
@@ -327,12 +384,12 @@ class PhoneRules:
         if c0 == "+":
             d = t[1:]
             if not d.isdigit():
-                return self._with_extension(s)
+                return self.with_extension(s)
             if len(d) == 11 and d[0] == "1" and d[1] in _NXX:
                 return None if d[1:] == d[1] * 10 else t
             return self.international_e164(d)
         if not t.isdigit():
-            return self._with_extension(s)
+            return self.with_extension(s)
         if c0 == "0":
             if t[1:2] == "0":
                 return self.international_e164(t[2:])
@@ -354,13 +411,11 @@ class PhoneRules:
             return c.plus + nsn if c.valid(nsn) and accepted(c, nsn) else "+1" + t
         if n == 11 and c0 == "1" and t[1] in _NXX:
             return None if t[1:] == t[1] * 10 else "+" + t
-        if n >= 11 and c0 != "1" and len(s) == n:
-            alt = international(t)  # impossible in every NANP region (too long): rule 4 decides
-            if alt is not None and alt[0].valid(alt[1]) and accepted(*alt):
-                return alt[0].plus + alt[1]
+        if n >= 11 and c0 != "1" and len(s) == n:  # impossible in every NANP region (too long): rule 4 decides
+            return self.valid_international_e164(t)
         return None
 
-    def _with_extension(self, s: str) -> str | None:
+    def with_extension(self, s: str) -> str | None:
         """`s` ending in an extension as most files write it (` ext. 12`, ` x12`, `#12`): the number
         before it (phonenumbers drops the extension from E.164)."""
         end = len(s)
@@ -389,8 +444,7 @@ class PhoneRules:
         """`international` + `accepted` in one call (the hot path of `+44 …`, `0044 …`)."""
         if len(d) <= 2 or d[0] == "0":
             return None
-        by_code = _BY_CODE
-        c = by_code[d[:1]] or by_code[d[:2]] or by_code[d[:3]]
+        c = _BY_PREFIX[d[:3]]
         if c is None:
             return None
         nat = d[c.k:]
@@ -406,6 +460,41 @@ class PhoneRules:
         if n > _MAX_NSN or n not in c.possible or nat == nat[0] * n or (c.cc == "1" and nat[0] not in _NXX):
             return None
         return c.plus + nat
+
+    @staticmethod
+    def international_e164_bytes(d: bytes) -> bytes | None:
+        """`international_e164` of ASCII digits given as bytes, its answer as bytes: the normalizer
+        reads a cell as the bytes it hashes (one encode per cell, and bytes.translate compacts it)."""
+        if len(d) <= 2 or d[0] == 48:  # "0"
+            return None
+        c = _BY_PREFIX_BYTES[d[:3]]
+        if c is None:
+            return None
+        nat = d[c.k:]
+        n = len(nat)
+        if n < 2:
+            return None
+        npfp = c.npfp
+        if npfp is not None and (nat.startswith(c.npfp_literal_bytes) if c.npfp_literal else npfp.match(nat.decode())):
+            national = c.national(nat.decode())
+            if national is None:
+                return None
+            nat = national.encode()
+            n = len(nat)
+        if n > _MAX_NSN or n not in c.possible or nat == nat[:1] * n or (c.cc == "1" and nat[0] not in _NXX_BYTES):
+            return None
+        return c.plus_bytes + nat
+
+    @staticmethod
+    def valid_international_e164(d: str) -> str | None:
+        """`+d` in E.164 when phonenumbers reads it as a valid, accepted number, else None: rule 4's
+        test of plain digits (LiveRamp's `442079460958`), `international` + `accepted` +
+        `valid` in one call, the cheap checks (length, placeholder) before the patterns."""
+        e164 = PhoneRules.international_e164(d)
+        if e164 is None:
+            return None
+        c = _BY_PREFIX[d[:3]]
+        return e164 if c.valid(e164[c.k + 1:]) else None
 
     def cached_reference(self, cache_size: int = CACHE_SIZE):
         return lru_cache(maxsize=cache_size)(self.reference)

@@ -29,7 +29,8 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain, filterfalse
 from typing import BinaryIO
 
 from ..errors import BadFileError
@@ -88,27 +89,43 @@ def _read_head(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
-class _Tap:
-    """The text stream's lines on their way to csv: keeps the current record's lines and sees the end.
+class _Lines:
+    """The text stream's lines on their way to csv, kept for error messages without a Python call per line.
 
-    `records()` clears `lines` before each record, so on a refused record they are its lines (to
-    find the line where the bad field opens); `ended` turns true when csv asked past the last line,
-    which only happens for a record the end of the file completed inside a quoted field.
+    `feed` is what csv reads: the stream's lines through C iterators only — `filterfalse` with
+    `lines.append` keeps each line (append returns None, so every line passes), `chain` with `_end`
+    sees the end — so reading pays no generator step per line (a split reads hundreds of millions).
+    `lines` holds the lines from line `first` on (csv's `line_num` numbering); the reader forgets
+    the lines of finished records every few thousand lines (`forget`), never those of the record
+    being read, so an error finds the lines of the record it refuses (`of`). `ended` turns
+    non-empty when csv asked past the last line, which only happens for a record the end of the
+    file completed inside a quoted field.
     """
 
-    __slots__ = ("lines", "ended", "_source")
+    __slots__ = ("lines", "first", "ended", "feed")
 
     def __init__(self, source: Iterator[str]) -> None:
         self.lines: list[str] = []
-        self.ended = [False]
-        self._source = source
+        self.first = 1
+        self.ended: list[bool] = []
+        self.feed = filterfalse(self.lines.append, chain(source, self._end()))
 
-    def __iter__(self) -> Iterator[str]:
-        keep = self.lines.append
-        for line in self._source:
-            keep(line)
-            yield line
-        self.ended[0] = True
+    def _end(self) -> Iterator[str]:
+        self.ended.append(True)
+        yield from ()
+
+    def of(self, start: int, last: int) -> list[str]:
+        """Lines `start`..`last` (both kept: lines of the record being read)."""
+        return self.lines[start - self.first:last - self.first + 1]
+
+    def forget(self, last: int) -> None:
+        """Drop the lines up to `last` (the last line of a finished record)."""
+        del self.lines[:last - self.first + 1]
+        self.first = last + 1
+
+
+_FORGET_EVERY = 4096  # lines: how often the lines of finished records are dropped
+_NOT_A_ROW = object()  # a blank line of a several-column file
 
 
 # --- the reader ----------------------------------------------------------------------------------
@@ -164,8 +181,8 @@ class QueryResultReader:
         if at_start:
             first = first.lstrip("\ufeff")
         self.delimiter = delimiter or self._sniff(first, None if has_header else len(names))
-        self._tap = _Tap(self._text)
-        self._reader = csv.reader(iter(self._tap), delimiter=self.delimiter, quotechar='"', doublequote=True,
+        self._lines = _Lines(self._text)
+        self._reader = csv.reader(self._lines.feed, delimiter=self.delimiter, quotechar='"', doublequote=True,
                                   skipinitialspace=False, strict=False)
         if has_header:
             self.header = self._read_header(first)
@@ -215,7 +232,6 @@ class QueryResultReader:
 
     def _read_header(self, first_line: str) -> list[str]:
         reader, name = self._reader, self.name
-        self._tap.lines.clear()
         try:
             header = next(reader, None)
         except csv.Error:
@@ -229,7 +245,7 @@ class QueryResultReader:
             raise BadFileError(f"{name}: the file is truncated or corrupt ({exc})") from None
         if header is None:
             raise BadFileError(f"{name}: the file is empty")
-        if self._tap.ended[0]:
+        if self._lines.ended:
             if reader.line_num > 1:
                 raise self._runaway(1, reader.line_num, "never_closes")
         elif reader.line_num > 1:
@@ -238,6 +254,7 @@ class QueryResultReader:
         header = [h.strip().lstrip("\ufeff") for h in header]
         if not any(header):
             raise BadFileError(f"{name}: no header row (the first line is blank)")
+        self._lines.forget(reader.line_num)
         kinds = [data_kind(h) for h in header]
         if any(k in IDENTIFIER_KINDS for k in kinds):
             raise BadFileError(f"{name}: {describe_header_problem(header)}")
@@ -258,48 +275,95 @@ class QueryResultReader:
     # --- rows ---
 
     def records(self) -> Iterator[tuple[int, list[str] | None]]:
+        """`(line, fields)` of every row, `fields` None for a malformed row."""
+        return self.rows(_fields)
+
+    @property
+    def rows_read(self) -> int:
+        """Rows read so far (malformed ones included): every physical line not a header, blank or
+        continuation line starts one."""
+        return self.physical_lines - self.header_lines - self.blank_lines - self.continuation_lines
+
+    def rows(self, process: Callable[[list[str]], object], rejected: type[Exception] | tuple = (),
+             on_rejected: Callable[[int, Exception | None], None] | None = None,
+             on_end: Callable[[], None] | None = None) -> Iterator[tuple[int, object]]:
+        """`(line, process(fields))` of every row: `records()` and a row function in one loop.
+
+        A split worker runs this once per row, hundreds of millions of times: reading and
+        processing in one generator (not a generator of rows consumed by another) saves a
+        generator step and a tuple per row. A malformed row, and a row whose `process` raised
+        `rejected`, go to `on_rejected(line, exception or None)` and reading goes on (without
+        `on_rejected` a malformed row is yielded as `(line, None)`); `on_end()` runs when the
+        loop ends, however it ends.
+        """
         reader = self._reader
         width = self.width
-        lines = self._tap.lines
-        ended = self._tap.ended
+        lines = self._lines
+        ended = lines.ended
         base = self.first_line - 1
         last = reader.line_num
-        while True:
-            lines.clear()
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                raise BadFileError(
-                    f"{self.name}: not UTF-8 text (invalid byte after line {base + reader.line_num:,}); "
-                    "export the file as UTF-8"
-                ) from None
-            except (OSError, EOFError, zlib.error) as exc:
-                raise BadFileError(f"{self.name}: the file is truncated or corrupt ({exc})") from None
-            except csv.Error:  # a field over the 1 MiB limit: the rest of its line is skipped
-                start = last + 1
-                last = reader.line_num
-                if last > start or self._open_at_line_end(lines):
-                    raise self._runaway(start, last, "too_long") from None
-                yield base + start, None
-                continue
-            start = last + 1
-            last = reader.line_num
-            if last > start or ended[0]:
-                fields = self._several_lines(fields, start, last, ended[0])
-                if fields is None:
-                    yield base + start, None
-                    continue
-            if len(fields) == width:
-                yield base + start, fields
-            elif not fields:
-                if width == 1:
-                    yield base + start, [""]  # one column: an empty line is a row whose value is empty
+        forget_at = last + _FORGET_EVERY
+        try:
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError:
+                    raise BadFileError(
+                        f"{self.name}: not UTF-8 text (invalid byte after line {base + reader.line_num:,}); "
+                        "export the file as UTF-8"
+                    ) from None
+                except (OSError, EOFError, zlib.error) as exc:
+                    raise BadFileError(f"{self.name}: the file is truncated or corrupt ({exc})") from None
+                except csv.Error:  # a field over the 1 MiB limit: the rest of its line is skipped
+                    start = last + 1
+                    last = reader.line_num
+                    if last > start or self._open_at_line_end(lines.of(start, last)):
+                        raise self._runaway(start, last, "too_long") from None
+                    fields = None
                 else:
-                    self.blank_lines += 1  # not a row of an N-column file; counted, not lost
-            else:
-                yield base + start, None
+                    start = last + 1
+                    last = reader.line_num
+                    if last != start or ended or len(fields) != width or last >= forget_at:
+                        if last >= forget_at:
+                            lines.forget(start - 1)
+                            forget_at = last + _FORGET_EVERY
+                        fields = self._irregular(fields, start, last)
+                        if fields is _NOT_A_ROW:
+                            continue
+                if fields is None:
+                    if on_rejected is None:
+                        yield base + start, None
+                    else:
+                        on_rejected(base + start, None)
+                    continue
+                try:
+                    record = process(fields)
+                except rejected as exc:
+                    on_rejected(base + start, exc)  # type: ignore[misc]
+                    continue
+                yield base + start, record
+        finally:
+            if on_end is not None:
+                on_end()
+
+    def _irregular(self, fields: list[str], start: int, last: int) -> list[str] | None | object:
+        """A record that is not one line of `width` fields: its fields (kept), None (a malformed
+        row), `_NOT_A_ROW` (a blank line of a several-column file), or BadFileError."""
+        at_end = bool(self._lines.ended)
+        if last > start or at_end:
+            fields = self._several_lines(fields, start, last, at_end)
+            if fields is None:
+                return None
+        if len(fields) == self.width:
+            return fields
+        if not fields:
+            if self.width == 1:
+                return [""]  # one column: an empty line is a row whose value is empty
+            self.blank_lines += 1  # not a row of an N-column file; counted, not lost
+            return _NOT_A_ROW
+        return None
 
     def _several_lines(self, fields: list[str], start: int, last: int, at_end: bool) -> list[str] | None:
         """A record that spans lines, or that the end of the file closed: keep it, reject it, or refuse the file."""
@@ -319,7 +383,7 @@ class QueryResultReader:
     def _runaway(self, start: int, last: int, why: str, *, fields: int = 0) -> BadFileError:
         """The file error for a quote that does not close where it should (D1). Names lines, never values."""
         try:
-            at = start + runaway_field_line("".join(self._tap.lines).encode("utf-8"), self.delimiter)
+            at = start + runaway_field_line("".join(self._lines.of(start, last)).encode("utf-8"), self.delimiter)
         except Exception:  # noqa: BLE001 - the line of the record's start is still right to name
             at = start
         line = self.first_line - 1 + at
@@ -339,6 +403,10 @@ class QueryResultReader:
             self._text.close()
         except Exception:  # noqa: BLE001 - closing must not mask the real outcome
             pass
+
+
+def _fields(fields: list[str]) -> list[str]:
+    return fields
 
 
 def _check_names(names: list[str]) -> None:

@@ -73,40 +73,40 @@ class FileScan:
                                                      file_name=reader.name)
         self.on_reject = on_reject
         self.stats = ScanStats()
+        self._rows_before = self._rejected_before = 0
 
     def __iter__(self) -> Iterator[tuple[int, object]]:
+        """`(line, record)` of every valid row, in file order; each rejected row goes to `on_reject`.
+
+        The reader's own loop applies the row processor (`QueryResultReader.rows`): one generator
+        per row on a split's hot path, not a generator of rows consumed by another.
+        """
+        self._rows_before = self.reader.rows_read
+        self._rejected_before = self.stats.rejected
+        return self.reader.rows(self.processor.process, RowRejected, self._reject, self._end)
+
+    def _reject(self, line: int, exc: RowRejected | None) -> None:
+        if exc is None:
+            reason, column, detail = reasons.MALFORMED_ROW, None, f"expected {self.reader.width} fields"
+        else:
+            reason, column, detail = exc.reason, exc.column, exc.detail
+        self.stats.rejected_by_reason[reason] += 1
+        if self.on_reject:
+            self.on_reject(line, reason, column, detail)
+
+    def _end(self) -> None:
+        """The scan's counts once the reader's loop ends (however it ends)."""
         stats = self.stats
-        rejected = stats.rejected_by_reason
-        on_reject = self.on_reject
-        process = self.processor.process
-        read = valid = 0
-        try:
-            for line, fields in self.reader.records():
-                read += 1
-                if fields is None:
-                    rejected[reasons.MALFORMED_ROW] += 1
-                    if on_reject:
-                        on_reject(line, reasons.MALFORMED_ROW, None, f"expected {self.reader.width} fields")
-                    continue
-                try:
-                    record = process(fields)
-                except RowRejected as exc:
-                    rejected[exc.reason] += 1
-                    if on_reject:
-                        on_reject(line, exc.reason, exc.column, exc.detail)
-                    continue
-                valid += 1
-                yield line, record
-        finally:
-            stats.read += read
-            stats.valid += valid
-            stats.blank_lines = self.reader.blank_lines
-            stats.dropped_identifiers.update(self.processor.dropped)
-            self.processor.dropped.clear()
-            notes = getattr(self.processor, "notes", None)
-            if notes:
-                stats.notes.update(notes)
-                notes.clear()
+        read = self.reader.rows_read - self._rows_before
+        stats.read += read
+        stats.valid += read - (stats.rejected - self._rejected_before)
+        stats.blank_lines = self.reader.blank_lines
+        stats.dropped_identifiers.update(self.processor.dropped)
+        self.processor.dropped.clear()
+        notes = getattr(self.processor, "notes", None)
+        if notes:
+            stats.notes.update(notes)
+            notes.clear()
 
     def run(self) -> ScanStats:
         """Consume the whole file (validate): only the counts are kept."""

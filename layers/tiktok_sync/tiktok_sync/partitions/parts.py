@@ -101,23 +101,51 @@ class _PrefixPartitions(dict):
         return partition
 
 
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def _two_char_table(partition_of: _PrefixPartitions) -> dict[str, dict[str, int]]:
+    """`_PrefixPartitions` for two hex digits (17 to 256 partitions), read one character at a
+    time: `table[h[0]][h[1]]`, plain dicts of the lowercase hex digits (what hex digests hold).
+    Indexing a string at one position gives a cached one-character string (nothing allocated, its
+    hash known), which costs less per row than slicing a new prefix and hashing it."""
+    return {c0: {c1: partition_of[(c0 + c1)[:partition_of.digits]] for c1 in _HEX_DIGITS} for c0 in _HEX_DIGITS}
+
+
 def audience_placer(bits: int) -> Callable[[int, list], tuple[int, str]]:
     """`(keys.of_hash(home_hash(record), bits), audience_line(ref, record))` in one call: this runs
     once per audience row in the split. A row of two single identifiers (EMAIL and PHONE, the
-    commonest layout) is written without a loop."""
+    commonest layout) is written without a loop; the partition of its hash (64 hex digits) is two
+    one-character look-ups when it takes two hex digits (17 to 256 partitions)."""
     partition_of = _PrefixPartitions(bits)
     digits = partition_of.digits
+    # With one digit or none the prefix slice is a cached string already: the table would cost more.
+    by_two = _two_char_table(partition_of) if digits == 2 else None
 
     def place(ref: int, record: list) -> tuple[int, str]:
         if len(record) == 2:
             a, b = record
             if type(a) is str:
                 if type(b) is str:
-                    return partition_of[a[:digits]], f'[{ref},"{a}","{b}"]'
-                if b is None:
-                    return partition_of[a[:digits]], f'[{ref},"{a}",null]'
-            elif a is None and type(b) is str:
-                return partition_of[b[:digits]], f'[{ref},null,"{b}"]'
+                    line = f'[{ref},"{a}","{b}"]'
+                elif b is None:
+                    line = f'[{ref},"{a}",null]'
+                else:
+                    return keys.of_hash(home_hash(record), bits), audience_line(ref, record)
+                if by_two is not None:
+                    try:
+                        return by_two[a[0]][a[1]], line
+                    except (KeyError, IndexError):  # not two lowercase hex digits: the general table
+                        pass
+                return partition_of[a[:digits]], line
+            if a is None and type(b) is str:
+                line = f'[{ref},null,"{b}"]'
+                if by_two is not None:
+                    try:
+                        return by_two[b[0]][b[1]], line
+                    except (KeyError, IndexError):
+                        pass
+                return partition_of[b[:digits]], line
         return keys.of_hash(home_hash(record), bits), audience_line(ref, record)
 
     return place
