@@ -141,7 +141,7 @@ def split_piece(event: dict, *, remaining_ms: Callable[[], int] | None = None) -
                 if remaining_ms is not None and not n & 0x3FFF and remaining_ms() < STOP_BEFORE_TIMEOUT_MS:
                     raise FileTooLargeError(
                         f"{f['name']}: piece {number} would not finish within the split worker's 15 minutes "
-                        f"(stopped after {scan.stats.read:,} rows, {time.time() - started:.0f} s); "
+                        f"(stopped after {reader.rows_read:,} rows, {time.time() - started:.0f} s); "
                         f"SplitPieceBytes is {run.get('split_piece_bytes', 0):,}")
             parts = writer.close()
         except BaseException:
